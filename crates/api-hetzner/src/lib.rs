@@ -1,0 +1,69 @@
+//! The Hetzner Cloud API v1 dialect, served under `/hetzner/v1`: a thin translation of
+//! Hetzner's paths, bearer auth, envelopes, errors, pagination and field names onto
+//! [`stratus_core::Cloud`]. Business rules live in core; this crate only translates.
+//!
+//! Each resource module builds its own router; the operations follow
+//! `shared/reference/seeds/002_2a9dafacc14e787b.txt`, shaped like today's API
+//! (`shared/reference/hetzner-cloud-openapi.json`). Handlers are named after the spec's
+//! `operationId`s.
+
+pub mod auth;
+pub mod error;
+pub mod list;
+pub mod render;
+pub mod request;
+
+/// `/actions`.
+mod actions;
+/// `/datacenters`.
+mod datacenters;
+/// `/floating_ips` and their actions.
+mod floating_ips;
+/// `/images` and their actions.
+mod images;
+/// `/isos`.
+mod isos;
+/// `/locations`.
+mod locations;
+/// `/pricing`.
+mod pricing;
+/// `/servers/{id}/actions/*`.
+mod server_actions;
+/// `/server_types`.
+mod server_types;
+/// `/servers`, their metrics and action lists.
+mod servers;
+/// `/ssh_keys`.
+mod ssh_keys;
+
+use axum::response::IntoResponse;
+use axum::Router;
+use stratus_core::ids::ResourceKind;
+use stratus_core::{Cloud, Error};
+
+/// The path prefix this dialect is served under.
+pub const PREFIX: &str = "/hetzner/v1";
+
+/// Every Hetzner route, authenticated and metered, to be nested under [`PREFIX`].
+pub fn router(cloud: Cloud) -> Router {
+    Router::new()
+        .merge(actions::routes())
+        .merge(servers::routes())
+        .merge(server_actions::routes())
+        .merge(floating_ips::routes())
+        .merge(ssh_keys::routes())
+        .merge(images::routes())
+        .merge(server_types::routes())
+        .merge(locations::routes())
+        .merge(datacenters::routes())
+        .merge(isos::routes())
+        .merge(pricing::routes())
+        .fallback(unknown_route)
+        .layer(axum::middleware::from_fn_with_state(cloud.clone(), auth::layer))
+        .with_state(cloud)
+}
+
+/// Paths the API does not have are answered in the API's own error format.
+async fn unknown_route(uri: axum::http::Uri) -> impl IntoResponse {
+    error::ApiError::Core(Error::NotFound { kind: ResourceKind::Action, id: uri.path().to_string() })
+}

@@ -1,0 +1,163 @@
+//! Lists: `page`/`per_page` (default 25, at most 50), `sort=field[:asc|:desc]` (repeatable),
+//! `name` and `label_selector` filters, and the answer's `meta.pagination` and `Link`
+//! header exactly as documented (seed 002, "Pagination" and "Sorting").
+
+use crate::error::{ApiError, ApiResult};
+use crate::request::Params;
+use axum::extract::{FromRequestParts, OriginalUri};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use stratus_core::labels::Selector;
+use stratus_core::ops::ListFilter;
+use stratus_core::page::Page;
+use stratus_core::Error;
+
+pub const DEFAULT_PER_PAGE: u64 = 25;
+pub const MAX_PER_PAGE: u64 = 50;
+
+/// A list request: its parameters and where it was sent (for `Link` URLs).
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub params: Params,
+    path: String,
+    host: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Listing {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let params = Params::from_request_parts(parts, state).await?;
+        let path = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
+        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
+        Ok(Listing { params, path, host })
+    }
+}
+
+/// One `sort` term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortTerm {
+    pub field: String,
+    pub descending: bool,
+}
+
+/// A value to sort by. Variants compare among themselves; mixed fields never occur.
+#[derive(Debug, Clone, PartialEq, PartialOrd)]
+pub enum SortKey {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Time(Option<DateTime<Utc>>),
+}
+
+impl Listing {
+    /// The common filters (`name`, `label_selector`).
+    pub fn filter(&self) -> ApiResult<ListFilter> {
+        let label_selector = self.params.get("label_selector").map(Selector::parse).transpose()?;
+        Ok(ListFilter { name: self.params.get("name").map(str::to_string), label_selector })
+    }
+
+    /// The `sort` terms, each checked against the fields this list sorts by.
+    pub fn sort(&self, allowed: &[&str]) -> ApiResult<Vec<SortTerm>> {
+        self.params
+            .all("sort")
+            .into_iter()
+            .map(|term| {
+                let (field, dir) = term.split_once(':').unwrap_or((term, "asc"));
+                let descending = match dir {
+                    "asc" => false,
+                    "desc" => true,
+                    _ => return Err(Error::invalid_field("sort", format!("invalid sort direction '{dir}'")).into()),
+                };
+                if !allowed.contains(&field) {
+                    return Err(Error::invalid_field("sort", format!("cannot sort by '{field}'")).into());
+                }
+                Ok(SortTerm { field: field.to_string(), descending })
+            })
+            .collect()
+    }
+
+    fn page(&self, total: usize) -> ApiResult<Page> {
+        let page = self.params.int("page")?.unwrap_or(1);
+        let per_page = self.params.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE as i64);
+        if page < 1 {
+            return Err(Error::invalid_field("page", "must be at least 1").into());
+        }
+        if per_page < 1 {
+            return Err(Error::invalid_field("per_page", "must be at least 1").into());
+        }
+        let per_page = u64::try_from(per_page).unwrap_or(MAX_PER_PAGE).min(MAX_PER_PAGE);
+        Ok(Page::new(u64::try_from(page).unwrap_or(1), per_page, total as u64))
+    }
+
+    /// Sorts `items` by `terms` (stable, so ties keep id order), pages them and renders
+    /// the page under `key`.
+    pub fn respond<T>(
+        &self,
+        key: &'static str,
+        mut items: Vec<T>,
+        terms: &[SortTerm],
+        sort_key: impl Fn(&T, &str) -> SortKey,
+        render: impl Fn(&T) -> Value,
+    ) -> ApiResult<Response> {
+        if !terms.is_empty() {
+            items.sort_by(|a, b| {
+                terms
+                    .iter()
+                    .map(|t| {
+                        let ord = sort_key(a, &t.field).partial_cmp(&sort_key(b, &t.field)).unwrap_or(std::cmp::Ordering::Equal);
+                        if t.descending {
+                            ord.reverse()
+                        } else {
+                            ord
+                        }
+                    })
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+        }
+        let page = self.page(items.len())?;
+        let rendered: Vec<Value> = page.slice(&items).iter().map(render).collect();
+        let body = json!({
+            key: rendered,
+            "meta": {"pagination": {
+                "page": page.page,
+                "per_page": page.per_page,
+                "previous_page": page.previous_page(),
+                "next_page": page.next_page(),
+                "last_page": page.last_page(),
+                "total_entries": page.total,
+            }}
+        });
+        let mut response = axum::Json(body).into_response();
+        if let Ok(link) = HeaderValue::from_str(&self.link(&page)) {
+            response.headers_mut().insert(header::LINK, link);
+        }
+        Ok(response)
+    }
+
+    /// `<url?page=N&per_page=M>; rel="prev", ...` keeping the other parameters.
+    fn link(&self, page: &Page) -> String {
+        let url = |n: u64| {
+            let mut q = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in self.params.0.iter().filter(|(k, _)| k != "page" && k != "per_page") {
+                q.append_pair(k, v);
+            }
+            q.append_pair("page", &n.to_string());
+            q.append_pair("per_page", &page.per_page.to_string());
+            format!("<http://{}{}?{}>", self.host, self.path, q.finish())
+        };
+        let mut rels = Vec::new();
+        if let Some(p) = page.previous_page() {
+            rels.push(format!("{}; rel=\"prev\"", url(p)));
+        }
+        if let Some(n) = page.next_page() {
+            rels.push(format!("{}; rel=\"next\"", url(n)));
+        }
+        rels.push(format!("{}; rel=\"last\"", url(page.last_page())));
+        rels.join(", ")
+    }
+}

@@ -1,0 +1,104 @@
+//! Rendering shared by several resources: timestamps, actions, locations, datacenters,
+//! server types and prices. Field names and shapes follow `hetzner-cloud-openapi.json`.
+
+use crate::error::kind_name;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use stratus_core::model::*;
+use stratus_core::views::DatacenterView;
+
+/// RFC 3339 with an explicit `+00:00`, as Hetzner writes timestamps.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+pub fn ts_opt(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| Value::String(ts(t)))
+}
+
+pub fn action(a: &Action) -> Value {
+    json!({
+        "id": a.id.0,
+        "command": a.command.as_str(),
+        "status": a.status.as_str(),
+        "progress": a.progress,
+        "started": ts(a.started),
+        "finished": ts_opt(a.finished),
+        "resources": a.resources.iter().map(|r| json!({"id": r.id, "type": kind_name(r.kind)})).collect::<Vec<_>>(),
+        "error": a.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
+    })
+}
+
+pub fn actions(list: &[Arc<Action>]) -> Value {
+    Value::Array(list.iter().map(|a| action(a)).collect())
+}
+
+pub fn location(l: &Location) -> Value {
+    json!({
+        "id": l.id.0,
+        "name": l.name,
+        "description": l.description,
+        "country": l.country,
+        "city": l.city,
+        "latitude": l.latitude,
+        "longitude": l.longitude,
+        "network_zone": l.network_zone,
+    })
+}
+
+pub fn datacenter(d: &DatacenterView) -> Value {
+    let ids = |v: &[stratus_core::ids::ServerTypeId]| v.iter().map(|i| i.0).collect::<Vec<_>>();
+    json!({
+        "id": d.datacenter.id.0,
+        "name": d.datacenter.name,
+        "description": d.datacenter.description,
+        "location": location(&d.location),
+        "server_types": {
+            "supported": ids(&d.supported),
+            "available": ids(&d.available),
+            "available_for_migration": ids(&d.available_for_migration),
+        },
+    })
+}
+
+/// A net/gross pair; Hetzner shows 10 decimals for hourly and 4 for monthly prices in
+/// server types, and 10 for everything in `/pricing`.
+pub fn price(net: Money, vat_basis_points: i64, decimals: usize) -> Value {
+    json!({"net": net.to_decimal(decimals), "gross": net.with_vat(vat_basis_points).to_decimal(decimals)})
+}
+
+fn deprecation(d: Option<DateTime<Utc>>) -> Value {
+    d.map_or(Value::Null, |d| json!({"announced": ts(d), "unavailable_after": ts(d)}))
+}
+
+pub fn server_type(t: &ServerType, locations: &[Arc<Location>], prices: &PriceList) -> Value {
+    let name_of = |id: stratus_core::ids::LocationId| locations.iter().find(|l| l.id == id);
+    json!({
+        "id": t.id.0,
+        "name": t.name,
+        "description": t.description,
+        "category": if t.cpu_type == "dedicated" { "dedicated_cpu" } else { "shared_cpu" },
+        "cores": t.cores,
+        "memory": t.memory_gb,
+        "disk": t.disk_gb,
+        "deprecated": t.deprecated.is_some(),
+        "deprecation": deprecation(t.deprecated),
+        "storage_type": t.storage_type,
+        "cpu_type": t.cpu_type,
+        "architecture": t.architecture,
+        "included_traffic": t.included_traffic,
+        "prices": t.prices.iter().filter_map(|p| name_of(p.location).map(|l| json!({
+            "location": l.name,
+            "price_hourly": price(p.hourly, prices.vat_basis_points, 10),
+            "price_monthly": price(p.monthly, prices.vat_basis_points, 10),
+            "included_traffic": t.included_traffic,
+            "price_per_tb_traffic": price(prices.traffic_per_tb, prices.vat_basis_points, 10),
+        }))).collect::<Vec<_>>(),
+        "locations": t.prices.iter().filter_map(|p| name_of(p.location).map(|l| json!({
+            "id": l.id.0,
+            "name": l.name,
+            "deprecation": deprecation(t.deprecated),
+        }))).collect::<Vec<_>>(),
+    })
+}

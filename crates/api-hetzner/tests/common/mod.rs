@@ -1,0 +1,107 @@
+//! A Hetzner API over an in-memory store and the instant simulator, driven through the
+//! router without a socket. Shared by the dialect's integration tests.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use serde_json::Value;
+use std::sync::Arc;
+use stratus_compute::sim::{SimDriver, SimTiming};
+use stratus_core::model::Access;
+use stratus_core::store::memory::MemoryStore;
+use stratus_core::{Cloud, Config};
+use tower::ServiceExt;
+
+/// One answer: status, headers and the JSON body (`Null` when empty).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The error code of an error answer.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct TestApi {
+    pub cloud: Cloud,
+    pub router: Router,
+    pub token: String,
+    pub store: Arc<MemoryStore>,
+}
+
+impl TestApi {
+    pub async fn new() -> TestApi {
+        Self::with_config(Config::default()).await
+    }
+
+    pub async fn with_config(config: Config) -> TestApi {
+        let store = MemoryStore::new();
+        let driver = Arc::new(SimDriver::new(SimTiming::Instant));
+        let cloud = Cloud::open(store.clone(), driver, config).await.expect("open");
+        cloud.start().await.expect("start");
+        let token = cloud.token_create("test", "test", Access::ReadWrite).await.expect("token").secret;
+        let router = Router::new().nest(stratus_api_hetzner::PREFIX, stratus_api_hetzner::router(cloud.clone()));
+        TestApi { cloud, router, token, store }
+    }
+
+    /// A token of another project, for tenancy checks.
+    pub async fn other_token(&self) -> String {
+        self.cloud.token_create("other", "other", Access::ReadWrite).await.expect("token").secret
+    }
+
+    pub async fn call_as(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", stratus_api_hetzner::PREFIX))
+            .header("host", "stratus.test")
+            .header("authorization", format!("Bearer {token}"));
+        let body = match body {
+            Some(v) => {
+                req = req.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let res = self.router.clone().oneshot(req.body(body).expect("request")).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.expect("body");
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+        Answer { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.call_as(&self.token, Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call_as(&self.token, Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.call_as(&self.token, Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.call_as(&self.token, Method::DELETE, path, None).await
+    }
+
+    /// Polls an action until it is no longer running (the instant simulator finishes
+    /// in a few scheduler turns); returns it.
+    pub async fn wait_action(&self, id: i64) -> Value {
+        for _ in 0..1000 {
+            let a = self.get(&format!("/actions/{id}")).await;
+            if a.body["action"]["status"] != "running" {
+                return a.body["action"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        panic!("action {id} still running");
+    }
+}

@@ -1,0 +1,673 @@
+//! Driver-level tests: lifecycle, idempotence, errors, restore, pacing, metrics and
+//! consoles. Paced tests run on tokio's paused clock, so they never really sleep and
+//! elapsed times are exact virtual durations, not wall-clock measurements.
+
+use super::*;
+use crate::driver::{DiskSpec, DriverError, ImageRef, NoProgress};
+use crate::metrics::MetricKind;
+use chrono::{Duration as ChronoDuration, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Records every progress report.
+#[derive(Debug, Default)]
+struct Recorder(Mutex<Vec<u8>>);
+
+impl Recorder {
+    fn reports(&self) -> Vec<u8> {
+        self.0.lock().expect("recorder poisoned").clone()
+    }
+}
+
+impl Progress for Recorder {
+    fn report(&self, percent: u8) {
+        self.0.lock().expect("recorder poisoned").push(percent);
+    }
+}
+
+fn spec(id: VmId) -> VmSpec {
+    VmSpec {
+        id,
+        name: format!("vm-{id}"),
+        hardware: HardwareSpec {
+            cores: 2,
+            memory_mb: 4096,
+            disks: vec![DiskSpec { size_gb: 20 }],
+        },
+        image: Some(ImageRef {
+            id: 1,
+            name: "debian-12".into(),
+        }),
+        ssh_keys: vec!["ssh-ed25519 AAAA test".into()],
+        root_password: None,
+        user_data: None,
+        addresses: vec!["203.0.113.5".into()],
+    }
+}
+
+fn instant() -> SimDriver {
+    SimDriver::new(SimTiming::Instant)
+}
+
+fn realistic() -> SimDriver {
+    SimDriver::new(SimTiming::Realistic)
+}
+
+async fn created(driver: &SimDriver, id: VmId) {
+    driver.create(&spec(id), &NoProgress).await.expect("create");
+}
+
+fn code<T: std::fmt::Debug>(result: DriverResult<T>) -> String {
+    result.expect_err("expected an error").code
+}
+
+fn boots(driver: &SimDriver, id: VmId) -> u32 {
+    driver.vm(id).expect("vm exists").boot_count
+}
+
+#[tokio::test]
+async fn name_is_sim() {
+    assert_eq!(instant().name(), "sim");
+}
+
+#[tokio::test]
+async fn create_leaves_vm_off_and_is_idempotent() {
+    let d = instant();
+    let rec = Recorder::default();
+    d.create(&spec(1), &rec).await.expect("create");
+    assert_eq!(rec.reports(), vec![100]);
+    let vm = d.vm(1).expect("created");
+    assert_eq!(
+        (vm.power, vm.boot_count, vm.spec.clone()),
+        (PowerState::Off, 0, spec(1))
+    );
+
+    d.start(1).await.expect("start");
+    // A repeated create (a replayed step) neither resets nor rebuilds the VM.
+    let rec = Recorder::default();
+    let mut other = spec(1);
+    other.name = "renamed".into();
+    d.create(&other, &rec).await.expect("create again");
+    assert_eq!(rec.reports(), vec![100]);
+    let again = d.vm(1).expect("still there");
+    assert_eq!(
+        (again.power, again.boot_count, again.spec.name.as_str()),
+        (PowerState::Running, 1, "vm-1")
+    );
+}
+
+#[tokio::test]
+async fn power_cycle_is_idempotent() {
+    let d = instant();
+    created(&d, 1).await;
+
+    d.start(1).await.expect("start");
+    d.start(1).await.expect("start of running");
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
+    assert_eq!(boots(&d, 1), 1, "second start did not boot again");
+
+    d.stop(1, StopMode::Graceful).await.expect("graceful stop");
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Off));
+    d.stop(1, StopMode::Graceful).await.expect("stop of off");
+    d.stop(1, StopMode::Hard).await.expect("hard stop of off");
+
+    d.start(1).await.expect("start");
+    d.stop(1, StopMode::Hard).await.expect("hard stop");
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Off));
+    assert_eq!(boots(&d, 1), 2);
+}
+
+#[tokio::test]
+async fn reboot_and_reset_boot_and_power_on_an_off_vm() {
+    let d = instant();
+    created(&d, 1).await;
+
+    d.reboot(1).await.expect("reboot of off");
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
+    d.reboot(1).await.expect("reboot of running");
+    assert_eq!(boots(&d, 1), 2);
+
+    d.stop(1, StopMode::Hard).await.expect("stop");
+    d.reset(1).await.expect("reset of off");
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
+    d.reset(1).await.expect("reset of running");
+    assert_eq!(boots(&d, 1), 4);
+}
+
+#[tokio::test]
+async fn rebuild_needs_the_vm_off_and_replaces_the_image() {
+    let d = instant();
+    created(&d, 1).await;
+    d.start(1).await.expect("start");
+
+    let mut rebuilt = spec(1);
+    rebuilt.image = Some(ImageRef {
+        id: 9,
+        name: "ubuntu-24.04".into(),
+    });
+    assert_eq!(
+        code(d.rebuild(&rebuilt, &NoProgress).await),
+        "invalid_state"
+    );
+    assert_eq!(
+        d.vm(1).expect("vm").spec.image,
+        spec(1).image,
+        "a refused rebuild changes nothing"
+    );
+
+    d.stop(1, StopMode::Hard).await.expect("stop");
+    let rec = Recorder::default();
+    d.rebuild(&rebuilt, &rec).await.expect("rebuild");
+    d.rebuild(&rebuilt, &NoProgress)
+        .await
+        .expect("repeated rebuild");
+    assert_eq!(rec.reports(), vec![100]);
+    let vm = d.vm(1).expect("vm");
+    assert_eq!((vm.spec.image, vm.power), (rebuilt.image, PowerState::Off));
+}
+
+#[tokio::test]
+async fn resize_needs_the_vm_off_and_never_shrinks_disks() {
+    let d = instant();
+    created(&d, 1).await;
+    let original = spec(1).hardware;
+    let bigger = HardwareSpec {
+        cores: 4,
+        memory_mb: 8192,
+        disks: vec![DiskSpec { size_gb: 40 }],
+    };
+
+    d.start(1).await.expect("start");
+    assert_eq!(code(d.resize(1, &bigger).await), "invalid_state");
+    assert_eq!(
+        d.vm(1).expect("vm").spec.hardware,
+        original,
+        "a refused resize changes nothing"
+    );
+    d.stop(1, StopMode::Hard).await.expect("stop");
+
+    d.resize(1, &bigger).await.expect("resize");
+    d.resize(1, &bigger).await.expect("repeated resize");
+    assert_eq!(d.vm(1).expect("vm").spec.hardware, bigger);
+
+    // Resizing back (the core's undo) reverts cores and memory but keeps the grown disk.
+    d.resize(1, &original).await.expect("resize back");
+    let expected = HardwareSpec {
+        disks: bigger.disks.clone(),
+        ..original.clone()
+    };
+    assert_eq!(d.vm(1).expect("vm").spec.hardware, expected);
+
+    // Disks can be added; leaving one out of the spec does not remove it.
+    let two_disks = HardwareSpec {
+        disks: vec![DiskSpec { size_gb: 40 }, DiskSpec { size_gb: 10 }],
+        ..original.clone()
+    };
+    d.resize(1, &two_disks).await.expect("adding a disk");
+    d.resize(
+        1,
+        &HardwareSpec {
+            disks: vec![],
+            ..original
+        },
+    )
+    .await
+    .expect("no disks given");
+    assert_eq!(d.vm(1).expect("vm").spec.hardware, two_disks);
+}
+
+#[tokio::test]
+async fn rescue_is_used_by_the_next_boot_only() {
+    let d = instant();
+    created(&d, 1).await;
+    let keys = vec!["ssh-ed25519 AAAA rescue".to_owned()];
+
+    d.set_rescue(1, true, &keys).await.expect("arm");
+    d.set_rescue(1, true, &keys).await.expect("arm again");
+    assert_eq!(d.vm(1).expect("vm").rescue, Some(keys.clone()));
+
+    d.start(1).await.expect("start");
+    let vm = d.vm(1).expect("vm");
+    assert!(vm.in_rescue);
+    assert_eq!(vm.rescue, None, "booting into rescue disarms it");
+
+    d.reboot(1).await.expect("reboot");
+    assert!(!d.vm(1).expect("vm").in_rescue);
+
+    d.set_rescue(1, true, &keys).await.expect("arm");
+    d.set_rescue(1, false, &[]).await.expect("disarm");
+    d.set_rescue(1, false, &[]).await.expect("disarm again");
+    d.reset(1).await.expect("reset");
+    assert!(!d.vm(1).expect("vm").in_rescue);
+}
+
+#[tokio::test]
+async fn iso_and_password() {
+    let d = instant();
+    created(&d, 1).await;
+
+    d.set_iso(1, Some("virtio-win.iso")).await.expect("attach");
+    d.set_iso(1, Some("virtio-win.iso"))
+        .await
+        .expect("attach again");
+    assert_eq!(d.vm(1).expect("vm").iso.as_deref(), Some("virtio-win.iso"));
+    d.set_iso(1, None).await.expect("detach");
+    d.set_iso(1, None).await.expect("detach again");
+    assert_eq!(d.vm(1).expect("vm").iso, None);
+
+    assert_eq!(
+        code(d.set_password(1, "hunter2").await),
+        "invalid_state",
+        "the guest must run"
+    );
+    d.start(1).await.expect("start");
+    d.set_password(1, "hunter2").await.expect("set password");
+    d.set_password(1, "hunter2")
+        .await
+        .expect("set password again");
+}
+
+#[tokio::test]
+async fn delete_is_idempotent_and_works_on_running_vms() {
+    let d = instant();
+    created(&d, 1).await;
+    d.start(1).await.expect("start");
+    d.delete(1).await.expect("delete");
+    assert!(d.vm(1).is_none());
+    assert_eq!(code(d.power_state(1).await), "not_found");
+    d.delete(1).await.expect("delete of deleted");
+    d.delete(404).await.expect("delete of never created");
+
+    // The id can be used again afterwards.
+    created(&d, 1).await;
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Off));
+}
+
+#[tokio::test]
+async fn unknown_vms_are_not_found() {
+    let d = instant();
+    created(&d, 1).await;
+    let hw = spec(1).hardware;
+    let q = MetricsQuery {
+        kinds: vec![MetricKind::Cpu],
+        start: Utc::now(),
+        end: Utc::now(),
+        step: 60,
+    };
+    let id = 2;
+    let results: Vec<(&str, Result<(), DriverError>)> = vec![
+        ("start", d.start(id).await),
+        ("stop graceful", d.stop(id, StopMode::Graceful).await),
+        ("stop hard", d.stop(id, StopMode::Hard).await),
+        ("reboot", d.reboot(id).await),
+        ("reset", d.reset(id).await),
+        ("rebuild", d.rebuild(&spec(id), &NoProgress).await),
+        ("resize", d.resize(id, &hw).await),
+        ("snapshot", d.snapshot(id, 100, &NoProgress).await.map(drop)),
+        ("set_rescue", d.set_rescue(id, true, &[]).await),
+        ("set_iso", d.set_iso(id, Some("x.iso")).await),
+        ("set_password", d.set_password(id, "pw").await),
+        ("console", d.console(id).await.map(drop)),
+        ("metrics", d.metrics(id, &q).await.map(drop)),
+        ("power_state", d.power_state(id).await.map(drop)),
+    ];
+    for (call, result) in results {
+        let err = result.expect_err(call);
+        assert_eq!(err.code, "not_found", "{call}");
+        assert!(err.message.contains('2'), "{call}: {}", err.message);
+    }
+    assert!(d.vm(id).is_none(), "failed calls create nothing");
+    assert!(d.stored_snapshot(100).is_none());
+}
+
+#[tokio::test]
+async fn restore_relearns_vms() {
+    let d = instant();
+    let running = spec(1);
+    let off = spec(2);
+    d.restore(&[
+        (running.clone(), PowerState::Running),
+        (off.clone(), PowerState::Off),
+    ])
+    .await
+    .expect("restore");
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
+    assert_eq!(d.power_state(2).await, Ok(PowerState::Off));
+    assert_eq!(d.vm(1).expect("vm").spec, running);
+
+    // Restored VMs behave like created ones, and a repeated create is a no-op.
+    d.create(&off, &NoProgress)
+        .await
+        .expect("create of restored");
+    d.start(2).await.expect("start");
+    d.stop(1, StopMode::Hard).await.expect("stop");
+
+    // Restoring again makes the control plane's view win, without counting boots.
+    let mut resized = running.clone();
+    resized.hardware.cores = 8;
+    d.restore(&[(resized.clone(), PowerState::Running)])
+        .await
+        .expect("restore again");
+    let vm = d.vm(1).expect("vm");
+    assert_eq!(
+        (vm.power, vm.spec, vm.boot_count),
+        (PowerState::Running, resized, 0)
+    );
+    assert_eq!(
+        d.power_state(2).await,
+        Ok(PowerState::Running),
+        "VMs left out are kept"
+    );
+    d.restore(&[]).await.expect("empty restore");
+}
+
+#[tokio::test]
+async fn snapshots_have_stable_plausible_sizes() {
+    let d = instant();
+    created(&d, 1).await;
+    let rec = Recorder::default();
+    let size = d.snapshot(1, 100, &rec).await.expect("snapshot");
+    assert_eq!(rec.reports(), vec![100]);
+    assert!((0.6..=2.5).contains(&size), "{size} GB for a 20 GB disk");
+    assert_eq!(
+        d.stored_snapshot(100),
+        Some(SimSnapshot {
+            vm: 1,
+            size_gb: size
+        })
+    );
+
+    // A repeated step gives the same answer, even once the VM is gone.
+    assert_eq!(d.snapshot(1, 100, &NoProgress).await, Ok(size));
+    d.delete(1).await.expect("delete vm");
+    assert_eq!(
+        d.snapshot(1, 100, &NoProgress).await,
+        Ok(size),
+        "snapshots outlive their VM"
+    );
+
+    d.delete_snapshot(100).await.expect("delete snapshot");
+    assert!(d.stored_snapshot(100).is_none());
+    d.delete_snapshot(100).await.expect("delete snapshot again");
+    d.delete_snapshot(12_345)
+        .await
+        .expect("delete unknown snapshot");
+
+    // Sizes scale with the disk and differ between images.
+    let mut big = spec(2);
+    big.hardware.disks = vec![DiskSpec { size_gb: 160 }];
+    d.create(&big, &NoProgress).await.expect("create");
+    let sizes: Vec<f64> = snapshot_each(&d, 2, [201, 202, 203, 204])
+        .await
+        .into_iter()
+        .map(|r| r.expect("snapshot"))
+        .collect();
+    assert!(sizes.iter().all(|s| (4.8..=20.0).contains(s)), "{sizes:?}");
+    assert!(
+        sizes.windows(2).any(|w| (w[0] - w[1]).abs() > f64::EPSILON),
+        "{sizes:?}"
+    );
+}
+
+/// Snapshots of one VM into several images, one after another.
+async fn snapshot_each(d: &SimDriver, vm: VmId, images: [i64; 4]) -> Vec<DriverResult<f64>> {
+    let mut out = Vec::new();
+    for image in images {
+        out.push(d.snapshot(vm, image, &NoProgress).await);
+    }
+    out
+}
+
+#[tokio::test(start_paused = true)]
+async fn instant_mode_never_sleeps() {
+    let d = instant();
+    let started = Instant::now();
+    created(&d, 1).await;
+    d.start(1).await.expect("start");
+    d.reboot(1).await.expect("reboot");
+    d.reset(1).await.expect("reset");
+    d.set_password(1, "pw").await.expect("password");
+    d.stop(1, StopMode::Graceful).await.expect("stop");
+    d.rebuild(&spec(1), &NoProgress).await.expect("rebuild");
+    d.resize(
+        1,
+        &HardwareSpec {
+            cores: 4,
+            ..spec(1).hardware
+        },
+    )
+    .await
+    .expect("resize");
+    d.snapshot(1, 7, &NoProgress).await.expect("snapshot");
+    d.delete_snapshot(7).await.expect("delete snapshot");
+    d.set_rescue(1, true, &[]).await.expect("rescue");
+    d.set_iso(1, Some("a.iso")).await.expect("iso");
+    d.delete(1).await.expect("delete");
+    // The paused clock only moves when something sleeps.
+    assert_eq!(started.elapsed(), Duration::ZERO);
+}
+
+#[tokio::test(start_paused = true)]
+async fn realistic_create_reports_progress_in_steps() {
+    let d = realistic();
+    let started = Instant::now();
+    let rec = Recorder::default();
+    d.create(&spec(1), &rec).await.expect("create");
+    assert!(started.elapsed() >= d.timings().create);
+    assert_eq!(rec.reports(), vec![10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+
+    let rec = Recorder::default();
+    d.snapshot(1, 5, &rec).await.expect("snapshot");
+    assert_eq!(rec.reports(), vec![12, 25, 37, 50, 62, 75, 87, 100]);
+
+    let rec = Recorder::default();
+    d.rebuild(&spec(1), &rec).await.expect("rebuild");
+    assert_eq!(rec.reports().len(), 10);
+    assert_eq!(rec.reports().last(), Some(&100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn realistic_calls_take_their_table_time() {
+    let d = realistic();
+    created(&d, 1).await;
+    let started = Instant::now();
+    d.start(1).await.expect("start");
+    assert!(started.elapsed() >= d.timings().start);
+    let started = Instant::now();
+    d.stop(1, StopMode::Graceful).await.expect("stop");
+    assert!(started.elapsed() >= d.timings().stop_graceful);
+}
+
+#[tokio::test(start_paused = true)]
+async fn realistic_no_ops_do_not_sleep() {
+    let d = realistic();
+    created(&d, 1).await;
+    d.start(1).await.expect("start");
+    d.snapshot(1, 3, &NoProgress).await.expect("snapshot");
+    let started = Instant::now();
+    created(&d, 1).await;
+    d.start(1).await.expect("start of running");
+    d.snapshot(1, 3, &NoProgress)
+        .await
+        .expect("repeated snapshot");
+    d.delete_snapshot(99)
+        .await
+        .expect("delete of missing snapshot");
+    d.delete(99).await.expect("delete of missing vm");
+    d.stop(1, StopMode::Hard).await.expect("stop");
+    let after_stop = Instant::now();
+    d.stop(1, StopMode::Graceful).await.expect("stop of off");
+    d.resize(1, &spec(1).hardware)
+        .await
+        .expect("resize to the same");
+    assert_eq!(after_stop.elapsed(), Duration::ZERO);
+    assert_eq!(
+        started.elapsed(),
+        d.timings().stop_hard,
+        "only the real stop slept"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn delete_during_a_slow_call_wins() {
+    let d = Arc::new(realistic());
+    created(&d, 1).await;
+    let starter = Arc::clone(&d);
+    // start sleeps 2 s, delete 1 s: the VM is gone when start wakes.
+    let start = tokio::spawn(async move { starter.start(1).await });
+    tokio::task::yield_now().await;
+    d.delete(1).await.expect("delete");
+    let result = start.await.expect("join");
+    assert_eq!(code(result), "not_found");
+    assert!(d.vm(1).is_none(), "the late start did not resurrect the VM");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelled_create_leaves_nothing() {
+    let d = realistic();
+    let cut = tokio::time::timeout(Duration::from_secs(1), d.create(&spec(1), &NoProgress)).await;
+    assert!(cut.is_err(), "create takes longer than 1 s");
+    assert!(d.vm(1).is_none());
+    // The engine's retry then completes it.
+    created(&d, 1).await;
+    assert_eq!(d.power_state(1).await, Ok(PowerState::Off));
+}
+
+#[tokio::test]
+async fn metrics_have_the_requested_shape() {
+    let d = instant();
+    created(&d, 1).await;
+    d.start(1).await.expect("start");
+    let end = Utc::now();
+    let start = end - ChronoDuration::hours(1);
+    let q = MetricsQuery {
+        kinds: vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network],
+        start,
+        end,
+        step: 60,
+    };
+    let series = d.metrics(1, &q).await.expect("metrics");
+    assert_eq!(series.len(), 9);
+    for s in &series {
+        assert_eq!(s.values.len(), 61, "{}", s.name);
+        assert!(
+            s.values.iter().all(|&(_, v)| v > 0.0),
+            "{} of a running VM",
+            s.name
+        );
+        // Precision loss only past 2^53 seconds.
+        assert_eq!(
+            s.values.first().map(|&(ts, _)| ts),
+            Some(start.timestamp() as f64)
+        );
+        assert!(s
+            .values
+            .windows(2)
+            .all(|w| (w[1].0 - w[0].0 - 60.0).abs() < f64::EPSILON));
+    }
+    let cpu_cap = 100.0 * f64::from(spec(1).hardware.cores);
+    assert!(series[0].values.iter().all(|&(_, v)| v <= cpu_cap));
+
+    assert_eq!(
+        d.metrics(1, &q).await.expect("again"),
+        series,
+        "repeated queries agree"
+    );
+
+    let one = MetricsQuery {
+        kinds: vec![MetricKind::Cpu],
+        start: end,
+        end,
+        step: 1,
+    };
+    assert_eq!(d.metrics(1, &one).await.expect("one")[0].values.len(), 1);
+    let backwards = MetricsQuery {
+        kinds: vec![MetricKind::Cpu],
+        start: end,
+        end: start,
+        step: 60,
+    };
+    assert!(d.metrics(1, &backwards).await.expect("empty")[0]
+        .values
+        .is_empty());
+    let none = MetricsQuery { kinds: vec![], ..q };
+    assert!(d.metrics(1, &none).await.expect("no kinds").is_empty());
+}
+
+#[tokio::test]
+async fn metrics_of_an_off_vm_are_zero_since_it_stopped() {
+    let d = instant();
+    created(&d, 1).await; // created off
+    let end = Utc::now() + ChronoDuration::seconds(1);
+    let start = end - ChronoDuration::hours(1);
+    let q = MetricsQuery {
+        kinds: vec![MetricKind::Cpu],
+        start,
+        end,
+        step: 60,
+    };
+    let cpu = d.metrics(1, &q).await.expect("metrics").remove(0).values;
+    let (first, last) = (
+        cpu.first().expect("samples").1,
+        cpu.last().expect("samples").1,
+    );
+    assert!(first > 0.0, "history before the stop looks alive");
+    assert!(last.abs() < f64::EPSILON, "off now: {last}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn console_tokens_are_random_and_expire() {
+    let d = instant();
+    created(&d, 1).await;
+    let endpoint = d.console(1).await.expect("console");
+    let token = endpoint
+        .wss_url
+        .strip_prefix("/console/")
+        .expect("path on our listener");
+    assert_eq!(token.len(), 32);
+    assert_eq!(endpoint.password.len(), 16);
+    assert!(token
+        .chars()
+        .chain(endpoint.password.chars())
+        .all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(
+        d.console_session(token),
+        Some((1, endpoint.password.clone()))
+    );
+    assert_eq!(d.console_session("not-a-token"), None);
+
+    let second = d.console(1).await.expect("console again");
+    assert_ne!(second.wss_url, endpoint.wss_url);
+    assert_ne!(second.password, endpoint.password);
+
+    tokio::time::advance(CONSOLE_TTL + Duration::from_secs(1)).await;
+    assert_eq!(d.console_session(token), None, "expired");
+}
+
+#[tokio::test]
+async fn deleting_a_vm_ends_its_console_sessions() {
+    let d = instant();
+    created(&d, 1).await;
+    let endpoint = d.console(1).await.expect("console");
+    let token = endpoint.wss_url.trim_start_matches("/console/").to_owned();
+    d.delete(1).await.expect("delete");
+    assert_eq!(d.console_session(&token), None);
+}
+
+#[tokio::test]
+async fn debug_output_hides_console_credentials() {
+    let d = instant();
+    created(&d, 1).await;
+    let endpoint = d.console(1).await.expect("console");
+    let shown = format!("{d:?}");
+    assert!(!shown.contains(&endpoint.password));
+    assert!(!shown.contains(endpoint.wss_url.trim_start_matches("/console/")));
+}
+
+#[test]
+fn drivers_are_usable_as_trait_objects() {
+    let d: Arc<dyn Driver> = Arc::new(SimDriver::default());
+    assert_eq!(d.name(), "sim");
+    assert_eq!(SimDriver::default().timings(), &SimTimings::realistic());
+}

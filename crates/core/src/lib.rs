@@ -1,0 +1,23 @@
+//! The Stratus domain: resources, their state machines, label selectors, the action
+//! engine and the operations every API dialect calls. No HTTP and no SQL: dialects
+//! translate their wire format onto [`Cloud`]'s operations, stores implement [`store::Store`].
+
+mod catalog;
+pub mod cloud;
+pub mod config;
+mod engine;
+pub mod error;
+pub mod ids;
+pub mod labels;
+pub mod model;
+pub mod ops;
+pub mod page;
+pub mod ratelimit;
+pub mod state;
+pub mod store;
+pub mod views;
+
+pub use cloud::Cloud;
+pub use config::Config;
+pub use error::{Error, FieldError, Result};
+pub use ops::Ref;

@@ -1,0 +1,147 @@
+//! Administration: projects, credentials and injected faults. Reached through the
+//! `stratus` admin commands, never through a dialect.
+
+use super::auth::hash_secret;
+use super::random_secret;
+use crate::cloud::Cloud;
+use crate::error::{Error, Result};
+use crate::ids::*;
+use crate::model::*;
+use crate::store::Record;
+use std::sync::Arc;
+
+/// A new credential: the record and the secret, which is shown once and never stored.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: Arc<Token>,
+    pub secret: String,
+}
+
+impl Cloud {
+    pub fn project_list(&self) -> Vec<Arc<Project>> {
+        self.read(|s| s.projects.values().cloned().collect())
+    }
+
+    /// Creates a project; fails with `uniqueness` if the name is taken.
+    pub async fn project_create(&self, name: &str) -> Result<Arc<Project>> {
+        validate_project_name(name)?;
+        self.write(|tx| {
+            if tx.state.projects.values().any(|p| p.name == name) {
+                return Err(Error::uniqueness("name", format!("project '{name}' already exists")));
+            }
+            let project = Arc::new(Project { id: ProjectId(tx.next_id()), name: name.to_string(), created: now() });
+            tx.put(Record::Project(project.clone()));
+            Ok(project)
+        })
+        .await
+    }
+
+    /// Issues a token for project `project`, creating the project if it does not exist.
+    pub async fn token_create(&self, project: &str, name: &str, access: Access) -> Result<IssuedToken> {
+        validate_project_name(project)?;
+        let secret = random_secret(64);
+        let secret_hash = hash_secret(&secret);
+        self.write(|tx| {
+            let existing = tx.state.projects.values().find(|p| p.name == project).map(|p| p.id);
+            let project_id = match existing {
+                Some(id) => id,
+                None => {
+                    let p = Arc::new(Project { id: ProjectId(tx.next_id()), name: project.to_string(), created: now() });
+                    tx.put(Record::Project(p.clone()));
+                    p.id
+                }
+            };
+            let token = Arc::new(Token {
+                id: TokenId(tx.next_id()),
+                project: project_id,
+                name: name.to_string(),
+                kind: CredentialKind::BearerToken,
+                access,
+                secret_hash,
+                created: now(),
+                revoked: None,
+            });
+            tx.put(Record::Token(token.clone()));
+            Ok(IssuedToken { token, secret })
+        })
+        .await
+    }
+
+    /// Tokens, optionally of one project (by name).
+    pub fn token_list(&self, project: Option<&str>) -> Result<Vec<(Arc<Token>, Arc<Project>)>> {
+        self.read(|s| {
+            let wanted = match project {
+                Some(name) => Some(
+                    s.projects.values().find(|p| p.name == name).map(|p| p.id).ok_or_else(|| Error::not_found(ResourceKind::Project, name))?,
+                ),
+                None => None,
+            };
+            Ok(s.tokens
+                .values()
+                .filter(|t| wanted.is_none_or(|w| t.project == w))
+                .filter_map(|t| s.projects.get(&t.project.0).map(|p| (t.clone(), p.clone())))
+                .collect())
+        })
+    }
+
+    /// Revokes a token; it stops working with the next request.
+    pub async fn token_revoke(&self, id: TokenId) -> Result<()> {
+        self.write(|tx| {
+            let mut token = Token::clone(tx.state.tokens.get(&id.0).ok_or_else(|| Error::not_found(ResourceKind::Token, id))?);
+            if token.revoked.is_none() {
+                token.revoked = Some(now());
+                tx.put(Record::Token(Arc::new(token)));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub fn fault_list(&self) -> Vec<Arc<Fault>> {
+        self.read(|s| s.faults.values().cloned().collect())
+    }
+
+    /// Arms a fault that fires `count` times.
+    pub async fn fault_add(&self, target: FaultTarget, count: u32, code: &str, message: &str) -> Result<Arc<Fault>> {
+        if count == 0 {
+            return Err(Error::invalid_field("count", "must be at least 1"));
+        }
+        if code.is_empty() {
+            return Err(Error::invalid_field("code", "is required"));
+        }
+        self.write(|tx| {
+            let fault = Arc::new(Fault {
+                id: FaultId(tx.next_id()),
+                target,
+                remaining: count,
+                code: code.to_string(),
+                message: message.to_string(),
+                created: now(),
+            });
+            tx.put(Record::Fault(fault.clone()));
+            Ok(fault)
+        })
+        .await
+    }
+
+    /// Disarms every fault; returns how many there were.
+    pub async fn fault_clear(&self) -> Result<usize> {
+        self.write(|tx| {
+            let ids: Vec<FaultId> = tx.state.faults.values().map(|f| f.id).collect();
+            for id in &ids {
+                tx.delete(id.as_ref());
+            }
+            Ok(ids.len())
+        })
+        .await
+    }
+}
+
+fn validate_project_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_field("name", "project names are 1-64 letters, digits, '-', '_' or '.'"))
+    }
+}

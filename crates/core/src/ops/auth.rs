@@ -1,0 +1,62 @@
+//! Resolving credentials, metering requests and injected API refusals.
+
+use crate::cloud::Cloud;
+use crate::error::{Error, Result};
+use crate::model::{ApiRefusal, FaultTarget, Principal};
+use crate::ratelimit::Budget;
+use crate::store::Record;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Hex SHA-256 of a secret: the only form in which secrets are stored.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+impl Cloud {
+    /// The principal a bearer token acts as; `Unauthenticated` for unknown or revoked ones.
+    pub fn authenticate(&self, secret: &str) -> Result<Principal> {
+        let hash = hash_secret(secret);
+        self.read(|s| {
+            let token = s.token_by_hash.get(&hash).and_then(|id| s.tokens.get(id));
+            match token {
+                Some(t) if t.revoked.is_none() && s.projects.contains_key(&t.project.0) => {
+                    Ok(Principal { project: t.project, token: t.id, access: t.access })
+                }
+                _ => Err(Error::Unauthenticated),
+            }
+        })
+    }
+
+    /// Takes one request from the principal's hourly budget; `None` when limiting is off.
+    pub fn meter(&self, p: &Principal) -> Option<Budget> {
+        let limiter = &self.inner.rate_limiter;
+        limiter.enabled().then(|| limiter.take(p.token.0))
+    }
+
+    /// Fails the request if an injected API refusal is armed, consuming one.
+    pub async fn api_fault(&self) -> Result<()> {
+        let armed = self.read(|s| {
+            s.faults.values().find_map(|f| match f.target {
+                FaultTarget::Api { refusal } => Some((f.clone(), refusal)),
+                FaultTarget::Action { .. } => None,
+            })
+        });
+        let Some((fault, refusal)) = armed else { return Ok(()) };
+        self.write(|tx| {
+            let mut f = crate::model::Fault::clone(&fault);
+            f.remaining = f.remaining.saturating_sub(1);
+            if f.remaining == 0 {
+                tx.delete(f.id.as_ref());
+            } else {
+                tx.put(Record::Fault(Arc::new(f)));
+            }
+            Ok(())
+        })
+        .await?;
+        Err(match refusal {
+            ApiRefusal::RateLimitExceeded => Error::RateLimited { limit: self.config().rate_limit },
+            ApiRefusal::Maintenance => Error::Maintenance,
+        })
+    }
+}

@@ -1,0 +1,125 @@
+//! The daily backup schedule. A server with backups enabled gets one backup per day,
+//! taken when its window opens; the newest seven are kept. The simulator's clock can be
+//! fast-forwarded (`stratus sim advance --hours N`), which takes the backups of every
+//! window that opens in that span.
+
+use super::server_actions::new_image;
+use crate::cloud::Cloud;
+use crate::engine::{create_action, NewAction};
+use crate::error::Result;
+use crate::labels::Labels;
+use crate::model::*;
+use crate::store::Record;
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use std::sync::Arc;
+
+/// How often the schedule is checked.
+const TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Checks the schedule every minute for as long as the process runs.
+pub(crate) fn spawn_scheduler(cloud: &Cloud) {
+    let cloud = cloud.clone();
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(TICK);
+        loop {
+            interval.tick().await;
+            if let Err(e) = cloud.run_backups_until(now()).await {
+                tracing::warn!(error = %e, "backup schedule");
+            }
+        }
+    });
+}
+
+/// The start hour of a `HH-HH` window.
+fn window_start_hour(window: &str) -> Option<u32> {
+    window.split_once('-').and_then(|(start, _)| start.parse().ok()).filter(|h| *h < 24)
+}
+
+/// Window openings after `since` up to `until`, the newest [`crate::engine`]-kept ones.
+fn due_windows(window: &str, since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let Some(hour) = window_start_hour(window) else { return Vec::new() };
+    let Some(at) = NaiveTime::from_hms_opt(hour, 0, 0) else { return Vec::new() };
+    // Only the newest seven can survive rotation, so look back at most eight days.
+    let first_day = since.max(until - Duration::days(8)).date_naive();
+    let mut due = Vec::new();
+    let mut day = first_day;
+    while day <= until.date_naive() {
+        let opening = day.and_time(at).and_utc();
+        if opening > since && opening <= until {
+            due.push(opening);
+        }
+        day = day.succ_opt().unwrap_or(day);
+        if day == first_day {
+            break;
+        }
+    }
+    let keep = due.len().saturating_sub(7);
+    due.split_off(keep)
+}
+
+impl Cloud {
+    /// Fast-forwards the backup schedule by `hours`: takes the backups of every window
+    /// opening between now and then. Returns how many backups were started.
+    pub async fn sim_advance(&self, hours: u32) -> Result<usize> {
+        self.run_backups_until(now() + Duration::hours(i64::from(hours))).await
+    }
+
+    /// Starts the backups due up to `until`; servers busy with an action wait for the
+    /// next check.
+    pub(crate) async fn run_backups_until(&self, until: DateTime<Utc>) -> Result<usize> {
+        self.write(|tx| {
+            let servers: Vec<Arc<Server>> = tx
+                .state
+                .servers
+                .values()
+                .filter(|s| s.backup_window.is_some() && !tx.state.locks.contains_key(&s.id.as_ref()))
+                .cloned()
+                .collect();
+            let mut started = 0;
+            for srv in servers {
+                let window = srv.backup_window.clone().unwrap_or_default();
+                let since = srv.last_backup.unwrap_or(srv.created);
+                let due = due_windows(&window, since, until);
+                let Some(last) = due.last().copied() else { continue };
+                let mut after = None;
+                for opening in due {
+                    let image = new_image(tx, srv.project, &srv, ImageType::Backup, None, Labels::new());
+                    let mut image = Image::clone(&image);
+                    image.created = opening;
+                    image.description = format!("{}-backup-{}", srv.name, opening.format("%Y%m%d"));
+                    let image = Arc::new(image);
+                    tx.put(Record::Image(image.clone()));
+                    let new = NewAction {
+                        after,
+                        ..NewAction::new(Command::CreateBackup, vec![srv.id.as_ref(), image.id.as_ref()], vec![Step::SnapshotVm { image: image.id }])
+                    };
+                    after = Some(create_action(tx, srv.project, new)?.id);
+                    started += 1;
+                }
+                let mut updated = Server::clone(&srv);
+                updated.last_backup = Some(last);
+                tx.put(Record::Server(Arc::new(updated)));
+            }
+            Ok(started)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn one_backup_per_window_opening_keeping_seven() {
+        let t = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 1, d, h, 30, 0).unwrap();
+        assert_eq!(due_windows("22-02", t(1, 10), t(1, 21)), Vec::<DateTime<Utc>>::new());
+        assert_eq!(due_windows("22-02", t(1, 10), t(1, 23)).len(), 1);
+        assert_eq!(due_windows("22-02", t(1, 10), t(3, 23)).len(), 3);
+        let many = due_windows("02-06", t(1, 10), t(20, 10));
+        assert_eq!(many.len(), 7);
+        assert_eq!(many.last().unwrap().date_naive(), t(20, 10).date_naive());
+        assert!(due_windows("bogus", t(1, 1), t(9, 1)).is_empty());
+    }
+}

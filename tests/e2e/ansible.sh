@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs tests/e2e/ansible/playbook.yml (hetzner.hcloud collection) against a fresh Stratus.
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+VENV=${STRATUS_VENV:-$REPO_ROOT/.venv}
+if [[ -x $VENV/bin/ansible-playbook ]]; then
+	PATH=$VENV/bin:$PATH
+fi
+command -v ansible-playbook >/dev/null || { echo "ansible-playbook not found (run tests/setup.sh)" >&2; exit 1; }
+
+stratus_start
+
+KEYDIR=$STRATUS_E2E_TMP/ansible-key
+mkdir -p "$KEYDIR"
+ssh-keygen -q -t ed25519 -N '' -C ansible@stratus -f "$KEYDIR/id" >/dev/null
+export E2E_PUBLIC_KEY
+E2E_PUBLIC_KEY=$(cat "$KEYDIR/id.pub")
+export E2E_PUBLIC_KEY_FP
+E2E_PUBLIC_KEY_FP=$(ssh-keygen -l -E md5 -f "$KEYDIR/id.pub" | awk '{print $2}' | sed 's/^MD5://')
+
+cd "$E2E_DIR/ansible"
+export ANSIBLE_CONFIG=$E2E_DIR/ansible/ansible.cfg
+export ANSIBLE_LOCAL_TEMP=$STRATUS_E2E_TMP/ansible-tmp
+export ANSIBLE_HOME=$STRATUS_E2E_TMP/ansible-home
+export ANSIBLE_NOCOLOR=1
+export ANSIBLE_FORCE_COLOR=0
+
+rc=0
+timeout 900 ansible-playbook -i localhost, playbook.yml "$@" || rc=$?
+if ((rc != 0)); then
+	echo "ansible-playbook failed (exit $rc)" >&2
+	exit "$rc"
+fi
+echo "ansible playbook passed"

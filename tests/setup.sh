@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs, idempotently (fast when everything is there):
+#   Debian packages: hcloud-cli (the real `hcloud` CLI), jq, openssh-client (ssh-keygen), curl
+#   Rust components: rustfmt, clippy
+#   a Python venv (.venv, or $STRATUS_VENV) with hcloud-python, ansible and pytest
+# Used by .ci/run and tests/run-all.sh. Set STRATUS_SETUP_APT_UPDATE=1 to force `apt-get update`.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${STRATUS_VENV:-$ROOT/.venv}
+PYTHON=${PYTHON:-python3}
+
+log() { printf '[setup] %s\n' "$*"; }
+
+SUDO=
+if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then
+	SUDO="sudo -n"
+fi
+
+# --- Debian packages -------------------------------------------------------------------------
+APT_PKGS=(hcloud-cli jq openssh-client curl ca-certificates)
+missing=()
+if command -v dpkg-query >/dev/null; then
+	for p in "${APT_PKGS[@]}"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+			missing+=("$p")
+		fi
+	done
+else
+	for c in hcloud jq ssh-keygen curl; do
+		command -v "$c" >/dev/null || missing+=("$c")
+	done
+fi
+if ((${#missing[@]} > 0)) || [[ -n ${STRATUS_SETUP_APT_UPDATE:-} ]]; then
+	if ! command -v apt-get >/dev/null; then
+		echo "[setup] missing: ${missing[*]} and no apt-get here: install them by hand" >&2
+		exit 1
+	fi
+	log "apt-get install ${missing[*]:-(update only)}"
+	export DEBIAN_FRONTEND=noninteractive
+	$SUDO apt-get update -q
+	if ((${#missing[@]} > 0)); then
+		$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+	fi
+fi
+command -v hcloud >/dev/null || { echo "[setup] hcloud CLI still missing" >&2; exit 1; }
+
+# --- Rust components -------------------------------------------------------------------------
+if command -v rustup >/dev/null; then
+	cargo fmt --version >/dev/null 2>&1 || { log "rustup component add rustfmt"; rustup component add rustfmt; }
+	cargo clippy --version >/dev/null 2>&1 || { log "rustup component add clippy"; rustup component add clippy; }
+fi
+
+# --- Python venv -----------------------------------------------------------------------------
+if [[ ! -x $VENV/bin/python ]]; then
+	log "creating venv $VENV"
+	if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+		# Debian's own python needs python3-venv
+		rm -rf "$VENV"
+		$SUDO apt-get install -y -q --no-install-recommends python3-venv
+		/usr/bin/python3 -m venv "$VENV"
+	fi
+fi
+REQ=$ROOT/tests/e2e/requirements.txt
+STAMP=$VENV/.stratus-requirements.sha256
+want=$(sha256sum "$REQ" | cut -d' ' -f1)
+if [[ ! -f $STAMP || $(cat "$STAMP") != "$want" ]]; then
+	log "pip install -r tests/e2e/requirements.txt"
+	"$VENV/bin/python" -m pip install --disable-pip-version-check -q --upgrade pip
+	"$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQ"
+	echo "$want" >"$STAMP"
+fi
+"$VENV/bin/python" -c 'import hcloud, ansible, pytest, requests' || { echo "[setup] venv broken: rm -rf $VENV" >&2; exit 1; }
+log "ok: hcloud-cli $(dpkg-query -W -f='${Version}' hcloud-cli 2>/dev/null || echo ?); hcloud-python $("$VENV/bin/python" -c 'import hcloud; print(hcloud.__version__)'); $("$VENV/bin/ansible" --version 2>/dev/null | sed -n 1p); hetzner.hcloud $("$VENV/bin/python" -c 'import json, os, ansible_collections as c; print(json.load(open(os.path.join(list(c.__path__)[0], "hetzner", "hcloud", "MANIFEST.json")))["collection_info"]["version"])' 2>/dev/null || echo ?)"
