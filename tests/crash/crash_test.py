@@ -374,7 +374,8 @@ def verify(srv: StratusServer, token: str, L: Ledger, recovery_timeout: float) -
 # ---------------------------------------------------------------------------------------------
 def run_mode(timing: str, cycles: int, threads: int, rng: random.Random, recovery_timeout: float) -> list[str]:
     print(f"== crash test, timing={timing}, {cycles} cycles, {threads} threads")
-    srv = StratusServer(timing=timing, name=f"stratus-crash-{timing}")
+    srv = StratusServer(timing=timing, extra_args=["--rate-limit", "1000000000"],
+                        name=f"stratus-crash-{timing}")
     problems: list[str] = []
     try:
         srv.start()

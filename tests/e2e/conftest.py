@@ -31,7 +31,9 @@ def make_client(server: StratusServer, token: str, poll: float = 0.05) -> Client
 
 @pytest.fixture(scope="session")
 def stratus():
-    srv = StratusServer(timing="instant", name="stratus-py")
+    # many requests (pagination over 50+ resources): lift the 3600/h default; the default
+    # limit is checked on the `realistic` server
+    srv = StratusServer(timing="instant", extra_args=["--rate-limit", "1000000"], name="stratus-py")
     srv.start()
     yield srv
     srv.cleanup()

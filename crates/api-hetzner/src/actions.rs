@@ -1,6 +1,52 @@
-use axum::Router;
-use stratus_core::Cloud;
+//! `/actions`: seed 002, "Actions"; shapes from `hetzner-cloud-openapi.json`
+//! (`get_multiple_actions`, `get_action`).
+//!
+//! Today's API answers `GET /actions` only for given `id`s; seed 002 also lists every
+//! action of the project with `status` and `sort`. Both are served: without `id` the list
+//! is the whole project's, paged like every list.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::list::Listing;
+use crate::render;
+use crate::request::{path_id, IdPath, Params};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use stratus_core::ids::{ActionId, ResourceKind};
+use stratus_core::ops::actions::ActionFilter;
+use stratus_core::{Cloud, Error};
 
 pub fn routes() -> Router<Cloud> {
-    Router::new()
+    Router::new().route("/actions", get(get_multiple_actions)).route("/actions/{id}", get(get_action))
+}
+
+/// The repeatable `id` query parameter (`id=1&id=2`, also `id=1,2`).
+pub(crate) fn action_ids(params: &Params) -> ApiResult<Vec<ActionId>> {
+    params
+        .all("id")
+        .into_iter()
+        .map(|raw| match raw.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(ActionId(id)),
+            _ => Err(ApiError::from(Error::invalid_field("id", format!("'{raw}' is not a valid ID")))),
+        })
+        .collect()
+}
+
+/// `GET /actions`: seed 002, "Actions" › "List all Actions"; today `get_multiple_actions`.
+///
+/// hcloud-go waits on `GET /actions?id=A&id=B` until every id it asked for shows up, so
+/// each of the project's requested ids is in the answer (on the pages it asks for).
+async fn get_multiple_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
+    let filter = ActionFilter { ids: action_ids(&listing.params)?, ..ActionFilter::default() };
+    listing.actions(&cloud, &p, filter)
+}
+
+/// `GET /actions/{id}`: seed 002, "Actions" › "Get one Action".
+async fn get_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
+    let id = ActionId(path_id(&id, ResourceKind::Action)?);
+    let action = cloud.action_get(&p, id)?;
+    Ok(Json(json!({ "action": render::action(&action) })).into_response())
 }

@@ -14,6 +14,10 @@ pub enum ApiError {
     Core(Error),
     /// The body is not JSON (or not the JSON the operation takes).
     Json(String),
+    /// No operation has this path.
+    NoRoute(String),
+    /// The path exists, but not with this method.
+    MethodNotAllowed(String),
 }
 
 impl From<Error> for ApiError {
@@ -50,6 +54,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, details) = match self {
             ApiError::Json(message) => (StatusCode::BAD_REQUEST, "json_error", message, None),
+            ApiError::NoRoute(path) => (StatusCode::NOT_FOUND, "not_found", format!("no such API path: {path}"), None),
+            ApiError::MethodNotAllowed(what) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{what} is not supported"), None)
+            }
             ApiError::Core(e) => match e {
                 Error::NotFound { kind, id } => {
                     (StatusCode::NOT_FOUND, "not_found", format!("{} with ID '{id}' not found", kind_name(kind)), None)
@@ -66,15 +74,25 @@ impl IntoResponse for ApiError {
                 Error::Locked { message } => (StatusCode::LOCKED, "locked", message, None),
                 Error::Protected { message } => (StatusCode::FORBIDDEN, "protected", message, None),
                 Error::ResourceLimit { message } => (StatusCode::FORBIDDEN, "resource_limit_exceeded", message, None),
-                Error::Unavailable { message } => (StatusCode::SERVICE_UNAVAILABLE, "resource_unavailable", message, None),
-                Error::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthorized", "unable to authenticate".into(), None),
+                Error::Unavailable { message } => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "resource_unavailable", message, None)
+                }
+                Error::Unauthenticated => {
+                    (StatusCode::UNAUTHORIZED, "unauthorized", "unable to authenticate".into(), None)
+                }
                 Error::Forbidden { message } => (StatusCode::FORBIDDEN, "forbidden", message, None),
-                Error::RateLimited { .. } => {
-                    (StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", "limit of requests per hour reached".into(), None)
-                }
-                Error::Maintenance => {
-                    (StatusCode::SERVICE_UNAVAILABLE, "maintenance", "cannot perform operation due to maintenance".into(), None)
-                }
+                Error::RateLimited { .. } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limit_exceeded",
+                    "limit of requests per hour reached".into(),
+                    None,
+                ),
+                Error::Maintenance => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "maintenance",
+                    "cannot perform operation due to maintenance".into(),
+                    None,
+                ),
                 Error::Internal(why) => {
                     // The cause stays in the log; the client learns only that it was us.
                     tracing::error!(error = %why, "internal error");

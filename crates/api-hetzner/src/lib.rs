@@ -38,8 +38,7 @@ mod ssh_keys;
 
 use axum::response::IntoResponse;
 use axum::Router;
-use stratus_core::ids::ResourceKind;
-use stratus_core::{Cloud, Error};
+use stratus_core::Cloud;
 
 /// The path prefix this dialect is served under.
 pub const PREFIX: &str = "/hetzner/v1";
@@ -59,11 +58,17 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(isos::routes())
         .merge(pricing::routes())
         .fallback(unknown_route)
+        .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(cloud.clone(), auth::layer))
         .with_state(cloud)
 }
 
+/// A known path with a method it does not take, also in the API's error format.
+async fn wrong_method(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
+    error::ApiError::MethodNotAllowed(format!("{method} {}", uri.path()))
+}
+
 /// Paths the API does not have are answered in the API's own error format.
 async fn unknown_route(uri: axum::http::Uri) -> impl IntoResponse {
-    error::ApiError::Core(Error::NotFound { kind: ResourceKind::Action, id: uri.path().to_string() })
+    error::ApiError::NoRoute(uri.path().to_string())
 }

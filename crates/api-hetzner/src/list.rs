@@ -10,10 +10,13 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
+use std::sync::Arc;
 use stratus_core::labels::Selector;
+use stratus_core::model::{Action, ActionStatus, Principal};
+use stratus_core::ops::actions::ActionFilter;
 use stratus_core::ops::ListFilter;
 use stratus_core::page::Page;
-use stratus_core::Error;
+use stratus_core::{Cloud, Error};
 
 pub const DEFAULT_PER_PAGE: u64 = 25;
 pub const MAX_PER_PAGE: u64 = 50;
@@ -31,7 +34,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Listing {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
         let params = Params::from_request_parts(parts, state).await?;
-        let path = parts.extensions.get::<OriginalUri>().map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
         let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost").to_string();
         Ok(Listing { params, path, host })
     }
@@ -82,7 +88,8 @@ impl Listing {
 
     fn page(&self, total: usize) -> ApiResult<Page> {
         let page = self.params.int("page")?.unwrap_or(1);
-        let per_page = self.params.int("per_page")?.unwrap_or(DEFAULT_PER_PAGE as i64);
+        let per_page =
+            self.params.int("per_page")?.unwrap_or_else(|| i64::try_from(DEFAULT_PER_PAGE).unwrap_or(i64::MAX));
         if page < 1 {
             return Err(Error::invalid_field("page", "must be at least 1").into());
         }
@@ -98,17 +105,33 @@ impl Listing {
     pub fn respond<T>(
         &self,
         key: &'static str,
+        items: Vec<T>,
+        terms: &[SortTerm],
+        sort_key: impl Fn(&T, &str) -> SortKey,
+        render: impl Fn(&T) -> Value,
+    ) -> ApiResult<Response> {
+        self.respond_with(key, items, terms, sort_key, render, serde_json::Map::new())
+    }
+
+    /// [`Listing::respond`] with more top-level fields in the answer (`/datacenters`
+    /// has `recommendation`).
+    pub fn respond_with<T>(
+        &self,
+        key: &'static str,
         mut items: Vec<T>,
         terms: &[SortTerm],
         sort_key: impl Fn(&T, &str) -> SortKey,
         render: impl Fn(&T) -> Value,
+        extra: serde_json::Map<String, Value>,
     ) -> ApiResult<Response> {
         if !terms.is_empty() {
             items.sort_by(|a, b| {
                 terms
                     .iter()
                     .map(|t| {
-                        let ord = sort_key(a, &t.field).partial_cmp(&sort_key(b, &t.field)).unwrap_or(std::cmp::Ordering::Equal);
+                        let ord = sort_key(a, &t.field)
+                            .partial_cmp(&sort_key(b, &t.field))
+                            .unwrap_or(std::cmp::Ordering::Equal);
                         if t.descending {
                             ord.reverse()
                         } else {
@@ -121,7 +144,7 @@ impl Listing {
         }
         let page = self.page(items.len())?;
         let rendered: Vec<Value> = page.slice(&items).iter().map(render).collect();
-        let body = json!({
+        let mut body = json!({
             key: rendered,
             "meta": {"pagination": {
                 "page": page.page,
@@ -132,6 +155,9 @@ impl Listing {
                 "total_entries": page.total,
             }}
         });
+        if let Value::Object(fields) = &mut body {
+            fields.extend(extra);
+        }
         let mut response = axum::Json(body).into_response();
         if let Ok(link) = HeaderValue::from_str(&self.link(&page)) {
             response.headers_mut().insert(header::LINK, link);
@@ -159,5 +185,39 @@ impl Listing {
         }
         rels.push(format!("{}; rel=\"last\"", url(page.last_page())));
         rels.join(", ")
+    }
+}
+
+/// The fields action lists sort by (seed 002, "Get all Actions").
+pub const ACTION_SORT: &[&str] = &["id", "command", "status", "progress", "started", "finished"];
+
+/// An action's value for an [`ACTION_SORT`] field.
+pub fn action_sort_key(a: &Arc<Action>, field: &str) -> SortKey {
+    match field {
+        "command" => SortKey::Text(a.command.as_str().to_string()),
+        "status" => SortKey::Text(a.status.as_str().to_string()),
+        "progress" => SortKey::Int(i64::from(a.progress)),
+        "started" => SortKey::Time(Some(a.started)),
+        "finished" => SortKey::Time(a.finished),
+        _ => SortKey::Int(a.id.0),
+    }
+}
+
+impl Listing {
+    /// Answers an action list (`GET /{resources}/{id}/actions` and the like): the
+    /// repeatable `status` filter is added to `filter`, then sorted, paged and rendered
+    /// under `actions`.
+    pub fn actions(&self, cloud: &Cloud, p: &Principal, mut filter: ActionFilter) -> ApiResult<Response> {
+        filter.status = self
+            .params
+            .all("status")
+            .into_iter()
+            .map(|s| {
+                ActionStatus::parse(s)
+                    .ok_or_else(|| ApiError::from(Error::invalid_field("status", format!("unknown status '{s}'"))))
+            })
+            .collect::<ApiResult<_>>()?;
+        let terms = self.sort(ACTION_SORT)?;
+        self.respond("actions", cloud.action_list(p, &filter), &terms, action_sort_key, |a| crate::render::action(a))
     }
 }

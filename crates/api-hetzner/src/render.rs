@@ -34,6 +34,19 @@ pub fn actions(list: &[Arc<Action>]) -> Value {
     Value::Array(list.iter().map(|a| action(a)).collect())
 }
 
+/// The reverse DNS name an IPv4 address has until one is set: Hetzner's pattern, the
+/// octets reversed (`static.4.3.2.1.clients.your-server.de` for 1.2.3.4). Servers and
+/// floating IPs both show it, so every rendering of an IPv4 PTR agrees.
+pub fn default_ipv4_ptr(address: &str) -> String {
+    let reversed: Vec<&str> = address.rsplit('.').collect();
+    format!("static.{}.clients.your-server.de", reversed.join("."))
+}
+
+/// The PTR of IPv4 address `ip` among `records`, or its default.
+pub fn ipv4_ptr(records: &[DnsPtr], ip: &str) -> String {
+    records.iter().find(|d| d.ip == ip).map_or_else(|| default_ipv4_ptr(ip), |d| d.dns_ptr.clone())
+}
+
 pub fn location(l: &Location) -> Value {
     json!({
         "id": l.id.0,

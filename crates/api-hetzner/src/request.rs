@@ -6,9 +6,10 @@ use crate::error::{ApiError, ApiResult};
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned};
+use serde::{Deserialize, Deserializer};
 use stratus_core::ids::ResourceKind;
-use stratus_core::Error;
+use stratus_core::{Error, Ref};
 
 /// The query string as ordered key/value pairs; keys may repeat.
 #[derive(Debug, Clone, Default)]
@@ -42,9 +43,7 @@ impl Params {
 
     /// `key` parsed as an integer, if present.
     pub fn int(&self, key: &str) -> ApiResult<Option<i64>> {
-        self.get(key)
-            .map(|v| v.parse().map_err(|_| Error::invalid_field(key, "must be an integer").into()))
-            .transpose()
+        self.get(key).map(|v| v.parse().map_err(|_| Error::invalid_field(key, "must be an integer").into())).transpose()
     }
 
     /// `key` parsed as a boolean, if present.
@@ -60,21 +59,56 @@ impl Params {
 }
 
 /// Parses a JSON body. An empty body counts as `{}`, since clients send action requests
-/// such as `poweron` without one.
+/// such as `poweron` without one. Syntax errors are `json_error`; a value of the wrong
+/// type or a missing field is `invalid_input` naming the field by its path
+/// (`public_net.enable_ipv4`, `ssh_keys[1]`).
 pub fn json_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
-    serde_json::from_slice(body).map_err(|e| {
-        use serde_json::error::Category;
-        match e.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiError::Json(format!("invalid JSON: {e}")),
-            Category::Data => {
-                let msg = e.to_string();
-                let field = msg.split('`').nth(1).unwrap_or("body").to_string();
-                let why = msg.split(" at line").next().unwrap_or(&msg).to_string();
-                ApiError::Core(Error::invalid_field(&field, why))
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::Json(format!("invalid JSON: {e}")))?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let why = e.into_inner().to_string();
+        // serde names a missing field only in its message: "missing field `name`".
+        let field = match (path.as_str(), why.split('`').nth(1)) {
+            ("." | "", Some(missing)) if why.starts_with("missing field") => missing.to_string(),
+            ("." | "", _) => "body".to_string(),
+            (path, _) => path.to_string(),
+        };
+        ApiError::Core(Error::invalid_field(&field, why))
+    })
+}
+
+/// A reference by id or by name, as Hetzner accepts for server types, images, locations,
+/// datacenters, SSH keys and ISOs: clients send ids as JSON numbers (hcloud-python) or
+/// as strings (hcloud-go), names as strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdOrName(pub Ref);
+
+impl<'de> Deserialize<'de> for IdOrName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = IdOrName;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an ID (integer) or a name (string)")
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IdOrName, E> {
+                Ok(IdOrName(Ref::Id(v)))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<IdOrName, E> {
+                i64::try_from(v).map(|v| IdOrName(Ref::Id(v))).map_err(|_| E::custom("ID is out of range"))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IdOrName, E> {
+                Ok(IdOrName(Ref::Name(v.to_string())))
             }
         }
-    })
+        d.deserialize_any(V)
+    }
 }
 
 /// A path id. A non-integer id names nothing, so it is answered as not found.
@@ -85,3 +119,14 @@ pub fn path_id(raw: &str, kind: ResourceKind) -> ApiResult<i64> {
 /// Extracts `{id}` (and `{action_id}`) path segments as text, to be checked with [`path_id`].
 pub type IdPath = Path<String>;
 pub type IdActionPath = Path<(String, String)>;
+
+/// For fields where `null` means "clear" and absence means "leave as is": use with
+/// `#[serde(default, deserialize_with = "crate::request::present")]` on an
+/// `Option<Option<T>>`, so an absent field stays `None` and `null` becomes `Some(None)`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}

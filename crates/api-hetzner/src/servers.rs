@@ -1,6 +1,385 @@
-use axum::Router;
-use stratus_core::Cloud;
+//! `/servers`: seed 002, "Servers" (list, get, create, rename, delete, metrics) and
+//! "Server Actions" (the action lists); shapes from `hetzner-cloud-openapi.json`
+//! (`server`, `create_server_request`, `create_server_response`, `metrics`, ...).
+
+use crate::actions::action_ids;
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult};
+use crate::list::{Listing, SortKey};
+use crate::render;
+use crate::request::{json_body, path_id, IdActionPath, IdOrName, IdPath, Params};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+use stratus_compute::{MetricKind, MetricsQuery};
+use stratus_core::ids::{ActionId, ResourceKind, ServerId};
+use stratus_core::labels::Labels;
+use stratus_core::model::{Location, PriceList, PublicIp, ServerStatus};
+use stratus_core::ops::actions::ActionFilter;
+use stratus_core::ops::servers::{ServerCreate, ServerFilter};
+use stratus_core::views::ServerView;
+use stratus_core::{Cloud, Error};
 
 pub fn routes() -> Router<Cloud> {
     Router::new()
+        .route("/servers", get(list_servers).post(create_server))
+        .route("/servers/actions", get(list_server_actions))
+        .route("/servers/actions/{id}", get(get_server_action))
+        .route("/servers/{id}", get(get_server).put(replace_server).delete(delete_server))
+        .route("/servers/{id}/metrics", get(get_metrics_for_server))
+        .route("/servers/{id}/actions", get(list_actions_for_server))
+        .route("/servers/{id}/actions/{action_id}", get(get_action_for_server))
+}
+
+/// The fields `GET /servers` sorts by.
+const SERVER_SORT: &[&str] = &["id", "name", "created"];
+
+/// What rendering a server's embedded server type needs, loaded once per answer.
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    prices: Arc<PriceList>,
+    locations: Vec<Arc<Location>>,
+}
+
+impl Catalog {
+    pub(crate) fn load(cloud: &Cloud) -> Catalog {
+        match cloud.pricing() {
+            Ok(p) => Catalog { prices: p.list, locations: p.locations },
+            // A catalogue without a price list still has servers to show; their types
+            // then show zero prices rather than the list failing.
+            Err(_) => Catalog {
+                prices: Arc::new(PriceList {
+                    currency: "EUR".into(),
+                    vat_basis_points: 0,
+                    image_per_gb_month: Default::default(),
+                    floating_ipv4_monthly: Default::default(),
+                    floating_ipv6_monthly: Default::default(),
+                    primary_ipv4_hourly: Default::default(),
+                    primary_ipv4_monthly: Default::default(),
+                    traffic_per_tb: Default::default(),
+                    backup_percentage: 0,
+                }),
+                locations: cloud.location_list(None),
+            },
+        }
+    }
+}
+
+fn ipv4(ip: &PublicIp) -> Value {
+    json!({"id": ip.id.0, "ip": ip.address, "blocked": ip.blocked, "dns_ptr": render::ipv4_ptr(&ip.dns_ptr, &ip.address)})
+}
+
+fn ipv6(ip: &PublicIp) -> Value {
+    let ptrs: Vec<Value> = ip.dns_ptr.iter().map(|d| json!({"ip": d.ip, "dns_ptr": d.dns_ptr})).collect();
+    json!({"id": ip.id.0, "ip": ip.address, "blocked": ip.blocked, "dns_ptr": ptrs})
+}
+
+/// The Hetzner server object.
+pub(crate) fn render(v: &ServerView, catalog: &Catalog) -> Value {
+    let s = &v.server;
+    json!({
+        "id": s.id.0,
+        "name": s.name,
+        "status": s.status.as_str(),
+        "created": render::ts(s.created),
+        "public_net": {
+            "ipv4": v.ipv4.as_deref().map(ipv4),
+            "ipv6": v.ipv6.as_deref().map(ipv6),
+            "floating_ips": v.floating_ips.iter().map(|i| i.0).collect::<Vec<_>>(),
+            // TODO-fidelity: Stratus has no firewalls yet.
+            "firewalls": [],
+        },
+        // TODO-fidelity: Stratus has no private networks yet.
+        "private_net": [],
+        // TODO-fidelity: a server made with custom hardware by another dialect has no
+        // type; Hetzner servers always have one.
+        "server_type": v.server_type.as_deref().map(|t| render::server_type(t, &catalog.locations, &catalog.prices)),
+        "datacenter": render::datacenter(&v.datacenter),
+        "location": render::location(&v.datacenter.location),
+        "image": v.image.as_deref().map(|i| crate::images::render(i, false)),
+        "iso": v.iso.as_deref().map(crate::isos::render_iso),
+        "rescue_enabled": s.rescue_enabled,
+        "locked": v.locked,
+        "backup_window": s.backup_window,
+        "outgoing_traffic": s.traffic.outgoing,
+        "ingoing_traffic": s.traffic.ingoing,
+        "included_traffic": v.server_type.as_ref().map_or(0, |t| t.included_traffic),
+        "protection": {"delete": s.protection.delete, "rebuild": s.protection.rebuild},
+        "labels": s.labels,
+        // TODO-fidelity: Stratus has no volumes, load balancers or placement groups yet.
+        "volumes": [],
+        "load_balancers": [],
+        "primary_disk_size": s.hardware.disks.first().map_or(0, |d| d.size_gb),
+        "placement_group": Value::Null,
+    })
+}
+
+fn server_sort_key(v: &ServerView, field: &str) -> SortKey {
+    match field {
+        "name" => SortKey::Text(v.server.name.clone()),
+        "created" => SortKey::Time(Some(v.server.created)),
+        _ => SortKey::Int(v.server.id.0),
+    }
+}
+
+fn server_id(raw: &str) -> ApiResult<ServerId> {
+    path_id(raw, ResourceKind::Server).map(ServerId)
+}
+
+/// `GET /servers`: seed 002, "Servers" › "Get all Servers"; today also `label_selector`,
+/// `status` (repeatable), `sort`, `page` and `per_page`.
+async fn list_servers(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
+    let status = listing
+        .params
+        .all("status")
+        .into_iter()
+        .map(|s| {
+            ServerStatus::parse(s)
+                .ok_or_else(|| ApiError::from(Error::invalid_field("status", format!("unknown status '{s}'"))))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let terms = listing.sort(SERVER_SORT)?;
+    let filter = ServerFilter { common: listing.filter()?, status };
+    let servers = cloud.server_list(&p, &filter);
+    let catalog = Catalog::load(&cloud);
+    listing.respond("servers", servers, &terms, server_sort_key, |v| render(v, &catalog))
+}
+
+/// `GET /servers/{id}`: seed 002, "Servers" › "Get a Server".
+async fn get_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
+    let view = cloud.server_get(&p, server_id(&id)?)?;
+    Ok(Json(json!({"server": render(&view, &Catalog::load(&cloud))})).into_response())
+}
+
+/// `firewalls[]` of a create request.
+#[derive(Debug, Deserialize)]
+struct FirewallRef {
+    firewall: i64,
+}
+
+/// `public_net` of a create request.
+#[derive(Debug, Default, Deserialize)]
+struct PublicNetRequest {
+    enable_ipv4: Option<bool>,
+    enable_ipv6: Option<bool>,
+    /// A primary IP to use instead of a new one.
+    ipv4: Option<i64>,
+    ipv6: Option<i64>,
+}
+
+/// `create_server_request`.
+#[derive(Debug, Deserialize)]
+struct CreateServerRequest {
+    name: String,
+    server_type: IdOrName,
+    image: IdOrName,
+    location: Option<IdOrName>,
+    datacenter: Option<IdOrName>,
+    ssh_keys: Option<Vec<IdOrName>>,
+    user_data: Option<String>,
+    labels: Option<Labels>,
+    start_after_create: Option<bool>,
+    public_net: Option<PublicNetRequest>,
+    /// Mounting attached volumes; meaningful only with `volumes`. Read so that a wrong
+    /// type is refused like any other field's.
+    #[serde(rename = "automount")]
+    _automount: Option<bool>,
+    volumes: Option<Vec<i64>>,
+    networks: Option<Vec<i64>>,
+    firewalls: Option<Vec<FirewallRef>>,
+    placement_group: Option<i64>,
+}
+
+/// Refuses a reference to a kind of resource Stratus does not have yet, as Hetzner
+/// refuses a reference to one that does not exist.
+// TODO-fidelity: volumes, networks, firewalls, placement groups and primary IPs.
+fn missing_reference(field: &str, what: &str, id: i64) -> ApiError {
+    Error::invalid_field(field, format!("{what} with ID '{id}' not found")).into()
+}
+
+impl CreateServerRequest {
+    fn into_core(self) -> ApiResult<ServerCreate> {
+        let net = self.public_net.unwrap_or_default();
+        let references = [
+            ("volumes", "volume", self.volumes.unwrap_or_default()),
+            ("networks", "network", self.networks.unwrap_or_default()),
+            ("firewalls", "firewall", self.firewalls.unwrap_or_default().into_iter().map(|f| f.firewall).collect()),
+            ("placement_group", "placement group", self.placement_group.into_iter().collect()),
+            ("public_net.ipv4", "primary IP", net.ipv4.into_iter().collect()),
+            ("public_net.ipv6", "primary IP", net.ipv6.into_iter().collect()),
+        ];
+        for (field, what, ids) in references {
+            if let Some(id) = ids.first() {
+                return Err(missing_reference(field, what, *id));
+            }
+        }
+        Ok(ServerCreate {
+            name: self.name,
+            server_type: self.server_type.0,
+            image: self.image.0,
+            location: self.location.map(|r| r.0),
+            datacenter: self.datacenter.map(|r| r.0),
+            ssh_keys: self.ssh_keys.unwrap_or_default().into_iter().map(|r| r.0).collect(),
+            user_data: self.user_data,
+            labels: self.labels.unwrap_or_default(),
+            start_after_create: self.start_after_create.unwrap_or(true),
+            enable_ipv4: net.enable_ipv4.unwrap_or(true),
+            enable_ipv6: net.enable_ipv6.unwrap_or(true),
+        })
+    }
+}
+
+/// `POST /servers`: seed 002, "Servers" › "Create a Server".
+async fn create_server(State(cloud): State<Cloud>, Auth(p): Auth, body: Bytes) -> ApiResult<Response> {
+    let req = json_body::<CreateServerRequest>(&body)?.into_core()?;
+    let created = cloud.server_create(&p, req).await?;
+    let body = json!({
+        "server": render(&created.server, &Catalog::load(&cloud)),
+        "action": render::action(&created.action),
+        "next_actions": render::actions(&created.next_actions),
+        "root_password": created.root_password,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `replace_server_request`.
+#[derive(Debug, Deserialize)]
+struct ReplaceServerRequest {
+    name: Option<String>,
+    labels: Option<Labels>,
+}
+
+/// `PUT /servers/{id}`: seed 002, "Servers" › "Change Name of a Server"; today also labels.
+async fn replace_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, body: Bytes) -> ApiResult<Response> {
+    let id = server_id(&id)?;
+    let req: ReplaceServerRequest = json_body(&body)?;
+    let view = cloud.server_update(&p, id, req.name, req.labels).await?;
+    Ok(Json(json!({"server": render(&view, &Catalog::load(&cloud))})).into_response())
+}
+
+/// `DELETE /servers/{id}`: seed 002, "Servers" › "Delete a Server".
+async fn delete_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
+    let action = cloud.server_delete(&p, server_id(&id)?).await?;
+    Ok(Json(json!({"action": render::action(&action)})).into_response())
+}
+
+/// Hetzner answers at most this many samples per series, widening `step` to fit...
+const MAX_SAMPLES: i64 = 500;
+/// ...and, when no `step` is given, picks one that gives about this many.
+const DEFAULT_SAMPLES: i64 = 100;
+
+fn time_param(params: &Params, key: &str) -> ApiResult<DateTime<Utc>> {
+    let raw = params.get(key).ok_or_else(|| Error::invalid_field(key, "is required"))?;
+    // A `+` of an offset that the client did not percent-encode arrives as a space.
+    let raw = raw.replace(' ', "+");
+    DateTime::parse_from_rfc3339(&raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Error::invalid_field(key, "must be an RFC 3339 timestamp").into())
+}
+
+/// `GET /servers/{id}/metrics`: seed 002, "Servers" › "Get Metrics for a Server".
+async fn get_metrics_for_server(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    params: Params,
+) -> ApiResult<Response> {
+    let id = server_id(&id)?;
+    let kinds = params
+        .all("type")
+        .into_iter()
+        .map(|t| match t {
+            "cpu" => Ok(MetricKind::Cpu),
+            "disk" => Ok(MetricKind::Disk),
+            "network" => Ok(MetricKind::Network),
+            _ => Err(ApiError::from(Error::invalid_field("type", format!("unknown metric type '{t}'")))),
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    if kinds.is_empty() {
+        return Err(Error::invalid_field("type", "is required").into());
+    }
+    let start = time_param(&params, "start")?;
+    let end = time_param(&params, "end")?;
+    let asked = match params.get("step") {
+        None => None,
+        Some(raw) => Some(
+            raw.parse::<u32>()
+                .ok()
+                .filter(|s| *s > 0)
+                .ok_or_else(|| Error::invalid_field("step", "must be a positive integer"))?,
+        ),
+    };
+    // Hetzner's documented behaviour: about 100 samples without `step`, never more than
+    // 500 with one (the step is widened instead).
+    let span = (end - start).num_seconds().max(1);
+    let floor = |samples: i64| u32::try_from((span + samples - 1) / samples).unwrap_or(u32::MAX).max(1);
+    let step = asked.map_or_else(|| floor(DEFAULT_SAMPLES), |s| s.max(floor(MAX_SAMPLES)));
+    let series = cloud.server_metrics(&p, id, MetricsQuery { kinds, start, end, step }).await?;
+    let time_series: Map<String, Value> = series
+        .into_iter()
+        .map(|s| {
+            let values: Vec<Value> = s.values.iter().map(|(t, v)| json!([t, v.to_string()])).collect();
+            (s.name, json!({ "values": values }))
+        })
+        .collect();
+    Ok(Json(json!({"metrics": {
+        "start": render::ts(start),
+        "end": render::ts(end),
+        "step": step,
+        "time_series": time_series,
+    }}))
+    .into_response())
+}
+
+/// `GET /servers/{id}/actions`: seed 002, "Server Actions" › "Get all Actions for a Server".
+async fn list_actions_for_server(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    listing: Listing,
+) -> ApiResult<Response> {
+    let id = server_id(&id)?;
+    cloud.server_get(&p, id)?;
+    listing.actions(&cloud, &p, ActionFilter { resource: Some(id.as_ref()), ..ActionFilter::default() })
+}
+
+/// `GET /servers/{id}/actions/{action_id}`: seed 002, "Server Actions" › "Get a specific
+/// Action for a Server".
+async fn get_action_for_server(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    Path((id, action_id)): IdActionPath,
+) -> ApiResult<Response> {
+    let id = server_id(&id)?;
+    let action_id = ActionId(path_id(&action_id, ResourceKind::Action)?);
+    cloud.server_get(&p, id)?;
+    let action = cloud.action_get_for(&p, action_id, id.as_ref())?;
+    Ok(Json(json!({"action": render::action(&action)})).into_response())
+}
+
+/// `GET /servers/actions`: today's `list_server_actions` (not in seed 002): the actions
+/// of all the project's servers.
+async fn list_server_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
+    let filter = ActionFilter {
+        ids: action_ids(&listing.params)?,
+        resource_kind: Some(ResourceKind::Server),
+        ..ActionFilter::default()
+    };
+    listing.actions(&cloud, &p, filter)
+}
+
+/// `GET /servers/actions/{id}`: today's `get_server_action` (not in seed 002).
+async fn get_server_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
+    let id = ActionId(path_id(&id, ResourceKind::Action)?);
+    let filter = ActionFilter { ids: vec![id], resource_kind: Some(ResourceKind::Server), ..ActionFilter::default() };
+    let action =
+        cloud.action_list(&p, &filter).into_iter().next().ok_or_else(|| Error::not_found(ResourceKind::Action, id))?;
+    Ok(Json(json!({"action": render::action(&action)})).into_response())
 }

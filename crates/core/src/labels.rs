@@ -14,10 +14,7 @@ pub fn validate(labels: &Labels) -> Result<()> {
             return Err(Error::invalid_field("labels", format!("label key '{k}' is invalid")));
         }
         if !valid_value(v) {
-            return Err(Error::invalid_field(
-                "labels",
-                format!("label value '{v}' of key '{k}' is invalid"),
-            ));
+            return Err(Error::invalid_field("labels", format!("label value '{v}' of key '{k}' is invalid")));
         }
     }
     Ok(())

@@ -25,7 +25,8 @@ pub struct DatacenterView {
 pub struct ServerView {
     pub server: Arc<Server>,
     pub server_type: Option<Arc<ServerType>>,
-    pub datacenter: DatacenterView,
+    /// Shared: every server of a datacenter in one answer points to the same view.
+    pub datacenter: Arc<DatacenterView>,
     pub image: Option<Arc<Image>>,
     pub iso: Option<Arc<Iso>>,
     pub ipv4: Option<Arc<PublicIp>>,
@@ -46,12 +47,8 @@ pub(crate) fn datacenter_view(state: &State, dc: &Arc<Datacenter>) -> Option<Dat
     let location = state.locations.get(&dc.location.0)?.clone();
     let priced_here = |t: &ServerType| t.prices.iter().any(|p| p.location == dc.location);
     let supported: Vec<ServerTypeId> = state.server_types.values().filter(|t| priced_here(t)).map(|t| t.id).collect();
-    let available: Vec<ServerTypeId> = state
-        .server_types
-        .values()
-        .filter(|t| priced_here(t) && t.deprecated.is_none())
-        .map(|t| t.id)
-        .collect();
+    let available: Vec<ServerTypeId> =
+        state.server_types.values().filter(|t| priced_here(t) && t.deprecated.is_none()).map(|t| t.id).collect();
     Some(DatacenterView {
         datacenter: dc.clone(),
         location,
@@ -61,32 +58,44 @@ pub(crate) fn datacenter_view(state: &State, dc: &Arc<Datacenter>) -> Option<Dat
     })
 }
 
-/// Which floating IPs are assigned to which server, built once per request.
-pub(crate) fn floating_by_server(state: &State) -> HashMap<ServerId, Vec<IpId>> {
-    let mut map: HashMap<ServerId, Vec<IpId>> = HashMap::new();
-    for ip in state.ips.values().filter(|ip| ip.role == IpRole::Floating) {
-        if let Some(server) = ip.assignee {
-            map.entry(server).or_default().push(ip.id);
-        }
-    }
-    map
+/// What rendering many servers shares, built once per request: which floating IPs
+/// are assigned to which server, and one view per datacenter.
+#[derive(Debug, Default)]
+pub(crate) struct ServerViewCache {
+    floating: HashMap<ServerId, Vec<IpId>>,
+    datacenters: HashMap<DatacenterId, Arc<DatacenterView>>,
 }
 
-pub(crate) fn server_view(
-    state: &State,
-    server: &Arc<Server>,
-    floating: &HashMap<ServerId, Vec<IpId>>,
-) -> Option<ServerView> {
-    let dc = state.datacenters.get(&server.datacenter.0)?;
+impl ServerViewCache {
+    pub(crate) fn new(state: &State) -> Self {
+        let mut floating: HashMap<ServerId, Vec<IpId>> = HashMap::new();
+        for ip in state.ips.values().filter(|ip| ip.role == IpRole::Floating) {
+            if let Some(server) = ip.assignee {
+                floating.entry(server).or_default().push(ip.id);
+            }
+        }
+        ServerViewCache { floating, datacenters: HashMap::new() }
+    }
+}
+
+pub(crate) fn server_view(state: &State, server: &Arc<Server>, cache: &mut ServerViewCache) -> Option<ServerView> {
+    let datacenter = match cache.datacenters.get(&server.datacenter) {
+        Some(view) => view.clone(),
+        None => {
+            let view = Arc::new(datacenter_view(state, state.datacenters.get(&server.datacenter.0)?)?);
+            cache.datacenters.insert(server.datacenter, view.clone());
+            view
+        }
+    };
     Some(ServerView {
         server: server.clone(),
         server_type: server.server_type.and_then(|t| state.server_types.get(&t.0)).cloned(),
-        datacenter: datacenter_view(state, dc)?,
+        datacenter,
         image: server.image.and_then(|i| state.images.get(&i.0)).cloned(),
         iso: server.iso.and_then(|i| state.isos.get(&i.0)).cloned(),
         ipv4: server.ipv4.and_then(|i| state.ips.get(&i.0)).cloned(),
         ipv6: server.ipv6.and_then(|i| state.ips.get(&i.0)).cloned(),
-        floating_ips: floating.get(&server.id).cloned().unwrap_or_default(),
+        floating_ips: cache.floating.get(&server.id).cloned().unwrap_or_default(),
         locked: state.locks.contains_key(&server.id.as_ref()),
     })
 }

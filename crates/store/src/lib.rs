@@ -3,8 +3,8 @@
 //! Core keeps the working set in memory and submits one [`Batch`] per operation; this
 //! store makes batches durable in submission order and resolves each one's [`Commit`]
 //! only once it is on disk. One writer task groups whatever batches are queued into one
-//! transaction (one fsync for many operations), see [`writer`]; start-up reads go
-//! through a separate read pool, see [`load`].
+//! transaction (one fsync for many operations), see `writer.rs`; start-up reads go
+//! through a separate read pool, see `load.rs`.
 
 /// Reading every table back into a [`Snapshot`].
 mod load;

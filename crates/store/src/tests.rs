@@ -530,4 +530,17 @@ async fn opening_twice_keeps_the_schema_and_data() {
     assert_eq!(t.load().await.records.len(), 1);
     let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode").fetch_one(&t.store.reader).await.unwrap();
     assert_eq!(mode, "wal");
+    // The read pool is opened with the writer's options, so it shows them too.
+    let (sync,): (i64,) = sqlx::query_as("PRAGMA synchronous").fetch_one(&t.store.reader).await.unwrap();
+    assert_eq!(sync, 2, "synchronous=FULL");
+    let (busy,): (i64,) = sqlx::query_as("PRAGMA busy_timeout").fetch_one(&t.store.reader).await.unwrap();
+    assert_eq!(busy, 5000);
+}
+
+#[tokio::test]
+async fn a_batch_that_changes_nothing_resolves_without_a_transaction() {
+    let t = store_test().await;
+    t.commit(Batch::default()).await;
+    assert_eq!(t.store.commits(), 0);
+    assert_eq!(t.load().await.next_id, 1);
 }

@@ -46,6 +46,12 @@ pub(crate) async fn run(mut conn: SqliteConnection, mut queue: mpsc::UnboundedRe
         let plan = Plan::new(group.iter().map(|(batch, _)| batch));
         let rows = plan.as_ref().map_or(0, Plan::rows);
         let result = match plan {
+            // Nothing to write (batches that changed nothing): everything before them is
+            // already durable, so they are too, without a transaction.
+            Ok(plan) if plan.is_empty() => {
+                resolve(group.drain(..), &Ok(()));
+                continue;
+            }
             Ok(plan) => commit(&mut conn, &sql, &plan).await,
             Err(e) => Err(Failure::BeforeBegin(e)),
         };
@@ -93,7 +99,7 @@ fn resolve(jobs: impl Iterator<Item = Job>, outcome: &Result<(), StoreError>) {
 /// Why a group did not commit.
 #[derive(Debug)]
 enum Failure {
-    /// Nothing was written (a record did not serialize).
+    /// Nothing was written: a record did not serialize, or `BEGIN` failed.
     BeforeBegin(StoreError),
     /// The transaction failed and was rolled back; the connection is usable.
     RolledBack(StoreError),
@@ -250,6 +256,10 @@ impl Plan {
             }
         }
         Ok(plan)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.deletes.is_empty() && self.puts.is_empty() && self.next_id.is_none() && self.price_list.is_none()
     }
 
     fn rows(&self) -> usize {

@@ -41,8 +41,16 @@ impl TestApi {
     }
 
     pub async fn with_config(config: Config) -> TestApi {
+        Self::with_driver_and_config(Arc::new(SimDriver::new(SimTiming::Instant)), config).await
+    }
+
+    /// With a simulator of its own, e.g. one whose timings keep an action running.
+    pub async fn with_driver(driver: Arc<SimDriver>) -> TestApi {
+        Self::with_driver_and_config(driver, Config::default()).await
+    }
+
+    pub async fn with_driver_and_config(driver: Arc<SimDriver>, config: Config) -> TestApi {
         let store = MemoryStore::new();
-        let driver = Arc::new(SimDriver::new(SimTiming::Instant));
         let cloud = Cloud::open(store.clone(), driver, config).await.expect("open");
         cloud.start().await.expect("start");
         let token = cloud.token_create("test", "test", Access::ReadWrite).await.expect("token").secret;
@@ -97,6 +105,45 @@ impl TestApi {
     pub async fn wait_action(&self, id: i64) -> Value {
         for _ in 0..1000 {
             let a = self.get(&format!("/actions/{id}")).await;
+            if a.body["action"]["status"] != "running" {
+                return a.body["action"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        panic!("action {id} still running");
+    }
+}
+
+/// Fixtures for tests of resources that need a server or an image, made through the
+/// server endpoints as a client would.
+impl TestApi {
+    /// A running `cx22` Debian server of `token`'s project (in the default datacenter,
+    /// fsn1-dc14); its id.
+    pub async fn make_server(&self, token: &str, name: &str) -> i64 {
+        let body = serde_json::json!({"name": name, "server_type": "cx22", "image": "debian-12"});
+        let r = self.call_as(token, Method::POST, "/servers", Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create server: {:?}", r.body);
+        self.wait_action_as(token, r.body["action"]["id"].as_i64().expect("action id")).await;
+        for next in r.body["next_actions"].as_array().expect("next_actions") {
+            self.wait_action_as(token, next["id"].as_i64().expect("action id")).await;
+        }
+        r.body["server"]["id"].as_i64().expect("server id")
+    }
+
+    /// A finished image (`type` `snapshot` or `backup`) of `server`; its id.
+    pub async fn make_image(&self, token: &str, server: i64, kind: &str, description: &str) -> i64 {
+        let body = serde_json::json!({"type": kind, "description": description});
+        let r = self.call_as(token, Method::POST, &format!("/servers/{server}/actions/create_image"), Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create_image: {:?}", r.body);
+        self.wait_action_as(token, r.body["action"]["id"].as_i64().expect("action id")).await;
+        r.body["image"]["id"].as_i64().expect("image id")
+    }
+
+    /// [`TestApi::wait_action`] with another project's token.
+    pub async fn wait_action_as(&self, token: &str, id: i64) -> Value {
+        for _ in 0..1000 {
+            let a = self.call_as(token, Method::GET, &format!("/actions/{id}"), None).await;
+            assert_eq!(a.status, StatusCode::OK, "action {id}: {:?}", a.body);
             if a.body["action"]["status"] != "running" {
                 return a.body["action"].clone();
             }

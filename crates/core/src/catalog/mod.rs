@@ -32,8 +32,11 @@ const DATACENTERS: [(&str, &str, &str); 6] = [
     ("sin-dc1", "Singapore virtual DC 1", "sin"),
 ];
 
-/// (name, cores, memory GB, disk GB, cpu type, hourly, monthly, TB traffic, EU only)
-const SERVER_TYPES: [(&str, u32, f64, u32, &str, &str, &str, u64, bool); 10] = [
+/// One default server type: (name, cores, memory GB, disk GB, cpu type, hourly, monthly,
+/// TB of traffic included, offered in EU locations only).
+type TypeRow = (&'static str, u32, f64, u32, &'static str, &'static str, &'static str, u64, bool);
+
+const SERVER_TYPES: [TypeRow; 10] = [
     ("cx22", 2, 4.0, 40, "shared", "0.0060", "3.7900", 20, true),
     ("cx32", 4, 8.0, 80, "shared", "0.0109", "6.8000", 20, true),
     ("cx42", 8, 16.0, 160, "shared", "0.0263", "16.4000", 20, true),
@@ -91,7 +94,12 @@ pub(crate) fn seed(tx: &mut Tx) {
     let location = |name: &str| locations.iter().find(|(n, _)| *n == name).map(|(_, id)| *id).unwrap_or(LocationId(0));
     for (name, description, loc) in DATACENTERS {
         let id = DatacenterId(tx.next_id());
-        tx.put(Record::Datacenter(Arc::new(Datacenter { id, name: name.into(), description: description.into(), location: location(loc) })));
+        tx.put(Record::Datacenter(Arc::new(Datacenter {
+            id,
+            name: name.into(),
+            description: description.into(),
+            location: location(loc),
+        })));
     }
     for (name, cores, memory_gb, disk_gb, cpu_type, hourly, monthly, traffic_tb, eu_only) in SERVER_TYPES {
         let prices = locations

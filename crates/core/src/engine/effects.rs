@@ -160,28 +160,26 @@ pub(crate) fn finish(tx: &mut Tx, id: ActionId, observed: Option<PowerState>) ->
     let server = server_of(&action);
     let failed = action.plan.unwinding.as_ref().map(|u| u.error.clone());
     match &failed {
-        None => {
-            match action.command {
-                Command::DeleteServer => {
-                    if let Some(id) = server {
-                        delete_server_records(tx, id);
-                    }
+        None => match action.command {
+            Command::DeleteServer => {
+                if let Some(id) = server {
+                    delete_server_records(tx, id);
                 }
-                _ => {
+            }
+            _ => {
+                if let Some(id) = server {
+                    let before = tx.state.servers.get(&id.0).and_then(|s| s.status.believed_power());
+                    let before = if action.command == Command::CreateServer { None } else { before };
+                    let after = power_after(&action.plan.steps, before);
+                    update_server(tx, id, |s| s.status = ServerStatus::settled(after));
+                }
+                if action.command == Command::CreateBackup {
                     if let Some(id) = server {
-                        let before = tx.state.servers.get(&id.0).and_then(|s| s.status.believed_power());
-                        let before = if action.command == Command::CreateServer { None } else { before };
-                        let after = power_after(&action.plan.steps, before);
-                        update_server(tx, id, |s| s.status = ServerStatus::settled(after));
-                    }
-                    if action.command == Command::CreateBackup {
-                        if let Some(id) = server {
-                            rotate_backups(tx, id);
-                        }
+                        rotate_backups(tx, id);
                     }
                 }
             }
-        }
+        },
         Some(_) => match action.command {
             Command::CreateServer => {
                 if let Some(id) = server {
@@ -278,23 +276,22 @@ pub(crate) fn believed_power(state: &State, server: &Server) -> Option<PowerStat
     // An initializing server has a VM once its create step has completed. (Its lock
     // may be held by the start waiting on the create, so look for the create itself.)
     let created = state.actions.values().any(|a| {
-        a.is_running() && a.command == Command::CreateServer && a.plan.done > 0 && a.resources.contains(&server.id.as_ref())
+        a.is_running()
+            && a.command == Command::CreateServer
+            && a.plan.done > 0
+            && a.resources.contains(&server.id.as_ref())
     });
     created.then_some(PowerState::Off)
 }
 
 /// The driver's view of a server: hardware, boot image, keys, user data, addresses.
 pub(crate) fn vm_spec(state: &State, server: &Server, root_password: Option<String>) -> VmSpec {
-    let image = server.image.and_then(|id| state.images.get(&id.0)).map(|img| ImageRef {
-        id: img.id.0,
-        name: img.name.clone().unwrap_or_else(|| format!("image-{}", img.id)),
-    });
-    let ssh_keys = server
-        .ssh_keys
-        .iter()
-        .filter_map(|k| state.ssh_keys.get(&k.0))
-        .map(|k| k.public_key.clone())
-        .collect();
+    let image = server
+        .image
+        .and_then(|id| state.images.get(&id.0))
+        .map(|img| ImageRef { id: img.id.0, name: img.name.clone().unwrap_or_else(|| format!("image-{}", img.id)) });
+    let ssh_keys =
+        server.ssh_keys.iter().filter_map(|k| state.ssh_keys.get(&k.0)).map(|k| k.public_key.clone()).collect();
     let addresses = [server.ipv4, server.ipv6]
         .into_iter()
         .flatten()

@@ -56,7 +56,9 @@ impl NewAction {
 /// Fails with `locked` if any of `resources` has a running action.
 pub(crate) fn ensure_unlocked(tx: &Tx, resources: &[ResourceRef]) -> Result<()> {
     match resources.iter().find(|r| tx.state.locks.contains_key(r)) {
-        Some(r) => Err(Error::Locked { message: format!("{} {} is locked by a running action", kind_name(r.kind), r.id) }),
+        Some(r) => {
+            Err(Error::Locked { message: format!("{} {} is locked by a running action", kind_name(r.kind), r.id) })
+        }
         None => Ok(()),
     }
 }
@@ -74,10 +76,8 @@ fn kind_name(kind: ResourceKind) -> &'static str {
 /// one with steps runs after the transaction commits. The resources' transitional status
 /// (a starting server) applies immediately, so the API's answer already shows it.
 pub(crate) fn create_action(tx: &mut Tx, project: ProjectId, new: NewAction) -> Result<Arc<Action>> {
-    let foreign_lock = new
-        .resources
-        .iter()
-        .any(|r| tx.state.locks.get(r).is_some_and(|holder| Some(*holder) != new.after));
+    let foreign_lock =
+        new.resources.iter().any(|r| tx.state.locks.get(r).is_some_and(|holder| Some(*holder) != new.after));
     if foreign_lock {
         ensure_unlocked(tx, &new.resources)?;
     }

@@ -16,7 +16,7 @@ pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
         let successor = cloud.read(|s| s.successors.get(&id).copied());
         next = match (successor, succeeded) {
             (Some(succ), true) => {
-                let _ = cloud.write(|tx| Ok(effects::begin(tx, succ))).await;
+                let _ = commit(&cloud, |tx| effects::begin(tx, succ)).await;
                 Some(succ)
             }
             (Some(succ), false) => {
@@ -28,11 +28,21 @@ pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
     }
 }
 
+/// Commits a record change the engine makes.
+async fn commit(cloud: &Cloud, f: impl FnOnce(&mut crate::state::Tx)) -> crate::Result<()> {
+    cloud
+        .write(|tx| {
+            f(tx);
+            Ok(())
+        })
+        .await
+}
+
 /// Fails `id` and everything waiting on it, because what they depend on failed.
 async fn fail_chain(cloud: &Cloud, mut id: ActionId) {
     loop {
         let error = ActionError { code: "action_failed".into(), message: "a preceding action failed".into() };
-        let _ = cloud.write(|tx| Ok(effects::fail_unstarted(tx, id, error))).await;
+        let _ = commit(cloud, |tx| effects::fail_unstarted(tx, id, error)).await;
         match cloud.read(|s| s.successors.get(&id).copied()) {
             Some(next) => id = next,
             None => return,
@@ -74,10 +84,10 @@ async fn run_one(cloud: &Cloud, id: ActionId) -> bool {
                     None => execute(cloud, &action, server, &step, index, total).await,
                 };
                 let committed = match outcome {
-                    Ok(size) => cloud.write(|tx| Ok(effects::step_done(tx, id, size))).await,
+                    Ok(size) => commit(cloud, |tx| effects::step_done(tx, id, size)).await,
                     Err(error) => {
                         tracing::info!(action = id.0, command = action.command.as_str(), code = %error.code, "step failed; unwinding");
-                        cloud.write(|tx| Ok(effects::start_unwind(tx, id, error))).await
+                        commit(cloud, |tx| effects::start_unwind(tx, id, error)).await
                     }
                 };
                 if committed.is_err() {
@@ -94,7 +104,7 @@ async fn run_one(cloud: &Cloud, id: ActionId) -> bool {
                         false
                     }
                 };
-                if cloud.write(|tx| Ok(effects::undo_done(tx, id, ran))).await.is_err() {
+                if commit(cloud, |tx| effects::undo_done(tx, id, ran)).await.is_err() {
                     return false;
                 }
             }
@@ -178,7 +188,9 @@ async fn execute(
         Step::ResetVm => driver.reset(vm).await,
         Step::RebuildVm { spec } => driver.rebuild(spec, &progress).await,
         Step::ResizeVm { to, .. } => driver.resize(vm, to).await,
-        Step::SnapshotVm { image } => return driver.snapshot(vm, image.0, &progress).await.map(Some).map_err(into_error),
+        Step::SnapshotVm { image } => {
+            return driver.snapshot(vm, image.0, &progress).await.map(Some).map_err(into_error)
+        }
         Step::DeleteSnapshot { image } => driver.delete_snapshot(image.0).await,
         Step::SetRescue { enabled, ssh_keys } => driver.set_rescue(vm, *enabled, ssh_keys).await,
         Step::SetIso { iso, .. } => driver.set_iso(vm, iso.as_ref().map(|(_, name)| name.as_str())).await,

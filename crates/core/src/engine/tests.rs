@@ -146,7 +146,10 @@ async fn settle(cloud: &Cloud) {
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    panic!("actions still running: {:?}", cloud.read(|s| s.actions.values().filter(|a| a.is_running()).map(|a| a.command).collect::<Vec<_>>()));
+    panic!(
+        "actions still running: {:?}",
+        cloud.read(|s| s.actions.values().filter(|a| a.is_running()).map(|a| a.command).collect::<Vec<_>>())
+    );
 }
 
 /// Invariants that hold whenever no action runs.
@@ -162,8 +165,14 @@ fn check_settled(cloud: &Cloud) {
             }
         }
         for srv in s.servers.values() {
-            let errors: Vec<_> = s.actions.values().filter(|a| a.error.is_some()).map(|a| (a.command, a.error.clone())).collect();
-            assert!(matches!(srv.status, ServerStatus::Running | ServerStatus::Off), "server {} is {:?}; failed actions {errors:?}", srv.id, srv.status);
+            let errors: Vec<_> =
+                s.actions.values().filter(|a| a.error.is_some()).map(|a| (a.command, a.error.clone())).collect();
+            assert!(
+                matches!(srv.status, ServerStatus::Running | ServerStatus::Off),
+                "server {} is {:?}; failed actions {errors:?}",
+                srv.id,
+                srv.status
+            );
             for ip in [srv.ipv4, srv.ipv6].into_iter().flatten() {
                 assert_eq!(s.ips.get(&ip.0).and_then(|i| i.assignee), Some(srv.id));
             }
@@ -172,7 +181,11 @@ fn check_settled(cloud: &Cloud) {
         for ip in s.ips.values() {
             assert!(seen.insert(ip.address.clone()), "address {} twice", ip.address);
             if ip.role == IpRole::Primary {
-                assert!(ip.assignee.is_some_and(|srv| s.servers.contains_key(&srv.0)), "orphan primary IP {}", ip.address);
+                assert!(
+                    ip.assignee.is_some_and(|srv| s.servers.contains_key(&srv.0)),
+                    "orphan primary IP {}",
+                    ip.address
+                );
             }
         }
         for img in s.images.values() {
@@ -219,7 +232,14 @@ async fn every_server_action_reaches_its_end_state() {
         (ServerAction::DetachIso, ServerStatus::Running),
         (ServerAction::Rebuild { image: Ref::Name("ubuntu-24.04".into()) }, ServerStatus::Running),
         (ServerAction::EnableBackup { window: None }, ServerStatus::Running),
-        (ServerAction::CreateImage { kind: ImageType::Snapshot, description: Some("snap".into()), labels: Default::default() }, ServerStatus::Running),
+        (
+            ServerAction::CreateImage {
+                kind: ImageType::Snapshot,
+                description: Some("snap".into()),
+                labels: Default::default(),
+            },
+            ServerStatus::Running,
+        ),
         (ServerAction::DisableBackup, ServerStatus::Running),
         (ServerAction::ChangeProtection { delete: Some(true), rebuild: Some(true) }, ServerStatus::Running),
         (ServerAction::RequestConsole, ServerStatus::Running),
@@ -288,7 +308,8 @@ async fn an_injected_failure_unwinds_the_steps_before_it() {
     settle(&cloud).await;
     let target = FaultTarget::Action { command: Command::RebuildServer, step: None };
     cloud.fault_add(target, 1, "boom", "injected").await.unwrap();
-    let r = cloud.server_action(&p, id, ServerAction::Rebuild { image: Ref::Name("ubuntu-22.04".into()) }).await.unwrap();
+    let r =
+        cloud.server_action(&p, id, ServerAction::Rebuild { image: Ref::Name("ubuntu-22.04".into()) }).await.unwrap();
     settle(&cloud).await;
     assert_eq!(cloud.action_get(&p, r.action.id).unwrap().status, ActionStatus::Error);
     // Undo of the stop step starts the VM again.
@@ -298,7 +319,11 @@ async fn an_injected_failure_unwinds_the_steps_before_it() {
     let target = FaultTarget::Action { command: Command::CreateImage, step: None };
     cloud.fault_add(target, 1, "boom", "injected").await.unwrap();
     let r = cloud
-        .server_action(&p, id, ServerAction::CreateImage { kind: ImageType::Snapshot, description: None, labels: Default::default() })
+        .server_action(
+            &p,
+            id,
+            ServerAction::CreateImage { kind: ImageType::Snapshot, description: None, labels: Default::default() },
+        )
         .await
         .unwrap();
     settle(&cloud).await;
@@ -311,7 +336,9 @@ async fn an_injected_failure_unwinds_the_steps_before_it() {
     settle(&cloud).await;
     let target = FaultTarget::Action { command: Command::ChangeServerType, step: Some(1) };
     cloud.fault_add(target, 1, "boom", "injected").await.unwrap();
-    let r = cloud.server_action(&p, id, ServerAction::ChangeType { server_type: Ref::Name("cx42".into()), upgrade_disk: true }).await;
+    let r = cloud
+        .server_action(&p, id, ServerAction::ChangeType { server_type: Ref::Name("cx42".into()), upgrade_disk: true })
+        .await;
     // Step 1 does not exist (a change of type has one step), so the fault never fires.
     settle(&cloud).await;
     assert_eq!(cloud.action_get(&p, r.unwrap().action.id).unwrap().status, ActionStatus::Success);
@@ -332,7 +359,11 @@ async fn recovery_from_a_crash_after_any_commit_is_clean() {
     settle(&cloud).await;
     cloud.server_action(&p, ids[0], ServerAction::Rebuild { image: Ref::Name("ubuntu-22.04".into()) }).await.unwrap();
     cloud
-        .server_action(&p, ids[1], ServerAction::CreateImage { kind: ImageType::Snapshot, description: None, labels: Default::default() })
+        .server_action(
+            &p,
+            ids[1],
+            ServerAction::CreateImage { kind: ImageType::Snapshot, description: None, labels: Default::default() },
+        )
         .await
         .unwrap();
     cloud.server_delete(&p, ids[2]).await.unwrap();
@@ -342,7 +373,8 @@ async fn recovery_from_a_crash_after_any_commit_is_clean() {
     for n in 1..=total {
         let reopened = store.reopen_at(n);
         let before = reopened.snapshot();
-        let cloud = Cloud::open(reopened, Arc::new(SimDriver::new(SimTiming::Instant)), Config::default()).await.unwrap();
+        let cloud =
+            Cloud::open(reopened, Arc::new(SimDriver::new(SimTiming::Instant)), Config::default()).await.unwrap();
         cloud.start().await.unwrap();
         settle(&cloud).await;
         check_settled(&cloud);

@@ -117,9 +117,7 @@ impl ActionStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [ActionStatus::Running, ActionStatus::Success, ActionStatus::Error]
-            .into_iter()
-            .find(|st| st.as_str() == s)
+        [ActionStatus::Running, ActionStatus::Success, ActionStatus::Error].into_iter().find(|st| st.as_str() == s)
     }
 }
 
@@ -134,21 +132,44 @@ pub struct ActionError {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "step")]
 pub enum Step {
-    CreateVm { spec: VmSpec },
+    CreateVm {
+        spec: VmSpec,
+    },
     StartVm,
-    StopVm { mode: StopMode },
+    StopVm {
+        mode: StopMode,
+    },
     RebootVm,
     ResetVm,
     /// The VM is off; its boot disk is rebuilt from `spec.image`.
-    RebuildVm { spec: VmSpec },
+    RebuildVm {
+        spec: VmSpec,
+    },
     /// The VM is off. The type ids travel along so the server record follows the hardware.
-    ResizeVm { to: HardwareSpec, from: HardwareSpec, to_type: Option<ServerTypeId>, from_type: Option<ServerTypeId> },
-    SnapshotVm { image: ImageId },
+    ResizeVm {
+        to: HardwareSpec,
+        from: HardwareSpec,
+        to_type: Option<ServerTypeId>,
+        from_type: Option<ServerTypeId>,
+    },
+    SnapshotVm {
+        image: ImageId,
+    },
     /// Removes a snapshot's data: the undo of `SnapshotVm`.
-    DeleteSnapshot { image: ImageId },
-    SetRescue { enabled: bool, ssh_keys: Vec<String> },
-    SetIso { iso: Option<(IsoId, String)>, previous: Option<(IsoId, String)> },
-    SetPassword { password: String },
+    DeleteSnapshot {
+        image: ImageId,
+    },
+    SetRescue {
+        enabled: bool,
+        ssh_keys: Vec<String>,
+    },
+    SetIso {
+        iso: Option<(IsoId, String)>,
+        previous: Option<(IsoId, String)>,
+    },
+    SetPassword {
+        password: String,
+    },
     DeleteVm,
 }
 
@@ -160,19 +181,12 @@ impl Step {
             Step::CreateVm { .. } => Some(Step::DeleteVm),
             Step::StartVm => Some(Step::StopVm { mode: StopMode::Hard }),
             Step::StopVm { .. } => Some(Step::StartVm),
-            Step::ResizeVm { to, from, to_type, from_type } => Some(Step::ResizeVm {
-                to: from.clone(),
-                from: to.clone(),
-                to_type: *from_type,
-                from_type: *to_type,
-            }),
+            Step::ResizeVm { to, from, to_type, from_type } => {
+                Some(Step::ResizeVm { to: from.clone(), from: to.clone(), to_type: *from_type, from_type: *to_type })
+            }
             Step::SnapshotVm { image } => Some(Step::DeleteSnapshot { image: *image }),
-            Step::SetRescue { enabled, .. } => {
-                Some(Step::SetRescue { enabled: !enabled, ssh_keys: Vec::new() })
-            }
-            Step::SetIso { iso, previous } => {
-                Some(Step::SetIso { iso: previous.clone(), previous: iso.clone() })
-            }
+            Step::SetRescue { enabled, .. } => Some(Step::SetRescue { enabled: !enabled, ssh_keys: Vec::new() }),
+            Step::SetIso { iso, previous } => Some(Step::SetIso { iso: previous.clone(), previous: iso.clone() }),
             Step::DeleteSnapshot { .. }
             | Step::RebootVm
             | Step::ResetVm

@@ -42,9 +42,7 @@ impl ServerStatus {
     pub fn believed_power(self) -> Option<PowerState> {
         match self {
             ServerStatus::Initializing => None,
-            ServerStatus::Running | ServerStatus::Stopping | ServerStatus::Unknown => {
-                Some(PowerState::Running)
-            }
+            ServerStatus::Running | ServerStatus::Stopping | ServerStatus::Unknown => Some(PowerState::Running),
             ServerStatus::Starting
             | ServerStatus::Off
             | ServerStatus::Deleting

@@ -24,9 +24,7 @@ pub struct SshKey {
 pub fn fingerprint(public_key: &str) -> Result<String> {
     let key = ssh_key::PublicKey::from_openssh(public_key.trim())
         .map_err(|e| Error::invalid_field("public_key", format!("invalid public key: {e}")))?;
-    let blob = key
-        .to_bytes()
-        .map_err(|e| Error::invalid_field("public_key", format!("invalid public key: {e}")))?;
+    let blob = key.to_bytes().map_err(|e| Error::invalid_field("public_key", format!("invalid public key: {e}")))?;
     let digest = Md5::digest(&blob);
     Ok(digest.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"))
 }

@@ -14,7 +14,7 @@ pub struct ActionFilter {
     pub commands: Vec<Command>,
     /// Only actions on this resource.
     pub resource: Option<ResourceRef>,
-    /// Only actions on resources of this kind.
+    /// Only actions touching a resource of this kind.
     pub resource_kind: Option<ResourceKind>,
 }
 
@@ -26,7 +26,7 @@ impl Cloud {
                     && (filter.status.is_empty() || filter.status.contains(&a.status))
                     && (filter.commands.is_empty() || filter.commands.contains(&a.command))
                     && filter.resource.is_none_or(|r| a.resources.contains(&r))
-                    && filter.resource_kind.is_none_or(|k| a.resources.first().is_some_and(|r| r.kind == k))
+                    && filter.resource_kind.is_none_or(|k| a.resources.iter().any(|r| r.kind == k))
             };
             if filter.ids.is_empty() {
                 s.actions.values().filter(matches).cloned().collect()
@@ -42,7 +42,11 @@ impl Cloud {
 
     pub fn action_get(&self, p: &Principal, id: ActionId) -> Result<Arc<Action>> {
         self.read(|s| {
-            s.actions.get(&id.0).filter(|a| a.project == p.project).cloned().ok_or_else(|| Error::not_found(ResourceKind::Action, id))
+            s.actions
+                .get(&id.0)
+                .filter(|a| a.project == p.project)
+                .cloned()
+                .ok_or_else(|| Error::not_found(ResourceKind::Action, id))
         })
     }
 

@@ -4,10 +4,10 @@
 
 use crate::error::{Error, Result};
 use crate::ids::IpId;
-use std::collections::HashMap;
 use crate::model::IpFamily;
 use crate::state::State;
 use ipnet::{Ipv4Net, Ipv6Net};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Finds a free address of `family`: an IPv4 host address, or an IPv6 /64 in CIDR form.
@@ -16,16 +16,13 @@ pub(crate) fn allocate(state: &mut State, family: IpFamily, v4: Ipv4Net, v6: Ipv
         IpFamily::V4 => scan(&state.addresses, &mut state.address_cursor[0], v4_count(v4), |i| v4_nth(v4, i)),
         IpFamily::V6 => scan(&state.addresses, &mut state.address_cursor[1], v6_count(v6), |i| v6_nth(v6, i)),
     };
-    found.ok_or_else(|| Error::Unavailable { message: format!("no free {} addresses left in the pool", family.as_str()) })
+    found.ok_or_else(|| Error::Unavailable {
+        message: format!("no free {} addresses left in the pool", family.as_str()),
+    })
 }
 
 /// Walks candidates from the last allocation onwards, so allocation is amortised O(1).
-fn scan(
-    in_use: &HashMap<String, IpId>,
-    cursor: &mut u64,
-    count: u64,
-    nth: impl Fn(u64) -> String,
-) -> Option<String> {
+fn scan(in_use: &HashMap<String, IpId>, cursor: &mut u64, count: u64, nth: impl Fn(u64) -> String) -> Option<String> {
     if count == 0 {
         return None;
     }

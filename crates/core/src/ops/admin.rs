@@ -46,7 +46,8 @@ impl Cloud {
             let project_id = match existing {
                 Some(id) => id,
                 None => {
-                    let p = Arc::new(Project { id: ProjectId(tx.next_id()), name: project.to_string(), created: now() });
+                    let p =
+                        Arc::new(Project { id: ProjectId(tx.next_id()), name: project.to_string(), created: now() });
                     tx.put(Record::Project(p.clone()));
                     p.id
                 }
@@ -72,7 +73,11 @@ impl Cloud {
         self.read(|s| {
             let wanted = match project {
                 Some(name) => Some(
-                    s.projects.values().find(|p| p.name == name).map(|p| p.id).ok_or_else(|| Error::not_found(ResourceKind::Project, name))?,
+                    s.projects
+                        .values()
+                        .find(|p| p.name == name)
+                        .map(|p| p.id)
+                        .ok_or_else(|| Error::not_found(ResourceKind::Project, name))?,
                 ),
                 None => None,
             };
@@ -87,7 +92,8 @@ impl Cloud {
     /// Revokes a token; it stops working with the next request.
     pub async fn token_revoke(&self, id: TokenId) -> Result<()> {
         self.write(|tx| {
-            let mut token = Token::clone(tx.state.tokens.get(&id.0).ok_or_else(|| Error::not_found(ResourceKind::Token, id))?);
+            let mut token =
+                Token::clone(tx.state.tokens.get(&id.0).ok_or_else(|| Error::not_found(ResourceKind::Token, id))?);
             if token.revoked.is_none() {
                 token.revoked = Some(now());
                 tx.put(Record::Token(Arc::new(token)));
@@ -138,7 +144,9 @@ impl Cloud {
 }
 
 fn validate_project_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if ok {
         Ok(())
     } else {

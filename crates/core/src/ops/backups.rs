@@ -91,7 +91,11 @@ impl Cloud {
                     tx.put(Record::Image(image.clone()));
                     let new = NewAction {
                         after,
-                        ..NewAction::new(Command::CreateBackup, vec![srv.id.as_ref(), image.id.as_ref()], vec![Step::SnapshotVm { image: image.id }])
+                        ..NewAction::new(
+                            Command::CreateBackup,
+                            vec![srv.id.as_ref(), image.id.as_ref()],
+                            vec![Step::SnapshotVm { image: image.id }],
+                        )
                     };
                     after = Some(create_action(tx, srv.project, new)?.id);
                     started += 1;

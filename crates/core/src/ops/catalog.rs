@@ -19,7 +19,11 @@ impl Cloud {
 
     pub fn datacenter_list(&self, name: Option<&str>) -> Vec<DatacenterView> {
         self.read(|s| {
-            s.datacenters.values().filter(|d| name.is_none_or(|n| d.name == n)).filter_map(|d| datacenter_view(s, d)).collect()
+            s.datacenters
+                .values()
+                .filter(|d| name.is_none_or(|n| d.name == n))
+                .filter_map(|d| datacenter_view(s, d))
+                .collect()
         })
     }
 
@@ -63,10 +67,17 @@ impl Cloud {
     }
 
     /// The price list with the server types and locations it applies to.
-    pub fn pricing(&self) -> Result<(Arc<PriceList>, Vec<Arc<ServerType>>, Vec<Arc<Location>>)> {
+    pub fn pricing(&self) -> Result<Pricing> {
         self.read(|s| {
-            let list = s.price_list.clone().ok_or_else(|| Error::Unavailable { message: "no price list is configured".into() })?;
-            Ok((list, s.server_types.values().cloned().collect(), s.locations.values().cloned().collect()))
+            let list = s
+                .price_list
+                .clone()
+                .ok_or_else(|| Error::Unavailable { message: "no price list is configured".into() })?;
+            Ok(Pricing {
+                list,
+                server_types: s.server_types.values().cloned().collect(),
+                locations: s.locations.values().cloned().collect(),
+            })
         })
     }
 
@@ -87,7 +98,9 @@ impl Cloud {
                     CatalogEntry::Location(_) => s.locations.values().any(|o| same(o.id.0, Some(&o.name))),
                     CatalogEntry::Datacenter(_) => s.datacenters.values().any(|o| same(o.id.0, Some(&o.name))),
                     CatalogEntry::ServerType(_) => s.server_types.values().any(|o| same(o.id.0, Some(&o.name))),
-                    CatalogEntry::Image(_) => s.images.values().any(|o| o.project.is_none() && same(o.id.0, o.name.as_deref())),
+                    CatalogEntry::Image(_) => {
+                        s.images.values().any(|o| o.project.is_none() && same(o.id.0, o.name.as_deref()))
+                    }
                     CatalogEntry::Iso(_) => s.isos.values().any(|o| same(o.id.0, Some(&o.name))),
                 }
                 .then(|| name.to_string())
@@ -126,7 +139,8 @@ impl Cloud {
                 ResourceKind::ServerType => srv.server_type.is_some_and(|t| t.0 == key.id),
                 ResourceKind::Location => s.datacenters.get(&srv.datacenter.0).is_some_and(|d| d.location.0 == key.id),
                 _ => false,
-            }) || (key.kind == ResourceKind::Location && s.datacenters.values().any(|d| d.location.0 == key.id));
+            }) || (key.kind == ResourceKind::Location
+                && s.datacenters.values().any(|d| d.location.0 == key.id));
             if in_use {
                 return Err(Error::invalid("the entry is still in use; deprecate it instead"));
             }
@@ -148,12 +162,21 @@ impl Cloud {
     /// Every catalogue entry of a kind (admin listing).
     pub fn catalog_list(&self, kind: ResourceKind) -> Vec<CatalogEntry> {
         self.read(|s| match kind {
-            ResourceKind::Location => s.locations.values().map(|v| CatalogEntry::Location(Location::clone(v))).collect(),
-            ResourceKind::Datacenter => s.datacenters.values().map(|v| CatalogEntry::Datacenter(Datacenter::clone(v))).collect(),
-            ResourceKind::ServerType => s.server_types.values().map(|v| CatalogEntry::ServerType(ServerType::clone(v))).collect(),
-            ResourceKind::Image => {
-                s.images.values().filter(|i| i.project.is_none()).map(|v| CatalogEntry::Image(Image::clone(v))).collect()
+            ResourceKind::Location => {
+                s.locations.values().map(|v| CatalogEntry::Location(Location::clone(v))).collect()
             }
+            ResourceKind::Datacenter => {
+                s.datacenters.values().map(|v| CatalogEntry::Datacenter(Datacenter::clone(v))).collect()
+            }
+            ResourceKind::ServerType => {
+                s.server_types.values().map(|v| CatalogEntry::ServerType(ServerType::clone(v))).collect()
+            }
+            ResourceKind::Image => s
+                .images
+                .values()
+                .filter(|i| i.project.is_none())
+                .map(|v| CatalogEntry::Image(Image::clone(v)))
+                .collect(),
             ResourceKind::Iso => s.isos.values().map(|v| CatalogEntry::Iso(Iso::clone(v))).collect(),
             _ => Vec::new(),
         })
@@ -171,6 +194,14 @@ impl Cloud {
         })
         .await
     }
+}
+
+/// Everything prices are shown from.
+#[derive(Debug, Clone)]
+pub struct Pricing {
+    pub list: Arc<PriceList>,
+    pub server_types: Vec<Arc<ServerType>>,
+    pub locations: Vec<Arc<Location>>,
 }
 
 /// One catalogue entry, as admins write it (JSON through `stratus catalog`).
@@ -220,7 +251,9 @@ impl CatalogEntry {
             return Err(Error::invalid_field("name", "is required"));
         }
         match self {
-            CatalogEntry::Image(img) if img.project.is_some() || !matches!(img.kind, ImageType::System | ImageType::App) => {
+            CatalogEntry::Image(img)
+                if img.project.is_some() || !matches!(img.kind, ImageType::System | ImageType::App) =>
+            {
                 Err(Error::invalid_field("kind", "catalogue images are system or app images without a project"))
             }
             CatalogEntry::ServerType(t) if t.cores == 0 || t.memory_gb <= 0.0 || t.disk_gb == 0 => {

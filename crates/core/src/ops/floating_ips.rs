@@ -1,7 +1,7 @@
 //! Floating IPs: addresses a project keeps and moves between its servers.
 
-use super::servers::{own_server, resolve_location};
 use super::server_actions::set_dns_ptr;
+use super::servers::{own_server, resolve_location};
 use super::{addresses, check_labels, check_limit, ensure_write, ListFilter, Ref};
 use crate::cloud::Cloud;
 use crate::engine::{create_action, ensure_unlocked, NewAction};
@@ -27,17 +27,26 @@ pub struct FloatingIpCreate {
 #[derive(Debug, Clone, Default)]
 pub struct FloatingIpUpdate {
     pub name: Option<String>,
-    pub description: Option<String>,
+    /// `Some(None)` clears the description.
+    pub description: Option<Option<String>>,
     pub labels: Option<Labels>,
 }
 
 /// An action on a floating IP.
 #[derive(Debug, Clone)]
 pub enum FloatingIpAction {
-    Assign { server: ServerId },
+    Assign {
+        server: ServerId,
+    },
     Unassign,
-    ChangeDnsPtr { ip: String, ptr: Option<String> },
-    ChangeProtection { delete: bool },
+    ChangeDnsPtr {
+        ip: String,
+        ptr: Option<String>,
+    },
+    /// `None` leaves the flag as it is.
+    ChangeProtection {
+        delete: Option<bool>,
+    },
 }
 
 /// A floating IP together with whether an action holds it.
@@ -64,7 +73,9 @@ fn own_floating<'a>(s: &'a State, p: &Principal, id: IpId) -> Result<&'a Arc<Pub
 }
 
 fn name_taken(s: &State, project: ProjectId, name: &str, except: Option<IpId>) -> bool {
-    s.ips.values().any(|ip| ip.project == project && ip.role == IpRole::Floating && ip.name == name && Some(ip.id) != except)
+    s.ips
+        .values()
+        .any(|ip| ip.project == project && ip.role == IpRole::Floating && ip.name == name && Some(ip.id) != except)
 }
 
 impl Cloud {
@@ -80,11 +91,17 @@ impl Cloud {
     }
 
     pub fn floating_ip_get(&self, p: &Principal, id: IpId) -> Result<FloatingIpView> {
-        self.read(|s| own_floating(s, p, id).and_then(|ip| view(s, ip).ok_or_else(|| Error::Internal("dangling location".into()))))
+        self.read(|s| {
+            own_floating(s, p, id).and_then(|ip| view(s, ip).ok_or_else(|| Error::Internal("dangling location".into())))
+        })
     }
 
     /// Creates a floating IP; when `server` is given it is assigned by an action.
-    pub async fn floating_ip_create(&self, p: &Principal, req: FloatingIpCreate) -> Result<(FloatingIpView, Option<Arc<Action>>)> {
+    pub async fn floating_ip_create(
+        &self,
+        p: &Principal,
+        req: FloatingIpCreate,
+    ) -> Result<(FloatingIpView, Option<Arc<Action>>)> {
         ensure_write(p)?;
         check_labels(Some(&req.labels))?;
         if let Some(name) = &req.name {
@@ -94,15 +111,25 @@ impl Cloud {
         let (id, action) = self
             .write(|tx| {
                 let home = match (&req.server, &req.home_location) {
-                    (Some(_), Some(_)) => return Err(Error::invalid("server and home_location are mutually exclusive")),
-                    (None, None) => return Err(Error::invalid_field("home_location", "either server or home_location is required")),
+                    (Some(_), Some(_)) => {
+                        return Err(Error::invalid("server and home_location are mutually exclusive"))
+                    }
+                    (None, None) => {
+                        return Err(Error::invalid_field("home_location", "either server or home_location is required"))
+                    }
                     (None, Some(r)) => resolve_location(tx.state, r, "home_location")?.id,
                     (Some(server), None) => {
-                        let srv = own_server(tx.state, p, *server).map_err(|_| Error::invalid_field("server", format!("server {server} not found")))?;
-                        tx.state.datacenters.get(&srv.datacenter.0).map(|d| d.location).ok_or_else(|| Error::Internal("dangling datacenter".into()))?
+                        let srv = own_server(tx.state, p, *server)
+                            .map_err(|_| Error::invalid_field("server", format!("server {server} not found")))?;
+                        tx.state
+                            .datacenters
+                            .get(&srv.datacenter.0)
+                            .map(|d| d.location)
+                            .ok_or_else(|| Error::Internal("dangling datacenter".into()))?
                     }
                 };
-                let count = tx.state.ips.values().filter(|ip| ip.project == p.project && ip.role == IpRole::Floating).count();
+                let count =
+                    tx.state.ips.values().filter(|ip| ip.project == p.project && ip.role == IpRole::Floating).count();
                 check_limit(config.resource_limit, count, "floating IP")?;
                 let id = IpId(tx.next_id());
                 let name = req.name.clone().unwrap_or_else(|| format!("floating-ip-{id}"));
@@ -130,7 +157,11 @@ impl Cloud {
                     created: now(),
                 })));
                 let action = match req.server {
-                    Some(server) => Some(create_action(tx, p.project, NewAction::new(Command::AssignFloatingIp, vec![id.as_ref(), server.as_ref()], Vec::new()))?),
+                    Some(server) => Some(create_action(
+                        tx,
+                        p.project,
+                        NewAction::new(Command::AssignFloatingIp, vec![id.as_ref(), server.as_ref()], Vec::new()),
+                    )?),
                     None => None,
                 };
                 Ok((id, action))
@@ -154,7 +185,7 @@ impl Cloud {
                 ip.name = name;
             }
             if let Some(description) = req.description {
-                ip.description = Some(description);
+                ip.description = description;
             }
             if let Some(labels) = req.labels {
                 ip.labels = labels;
@@ -171,7 +202,9 @@ impl Cloud {
         self.write(|tx| {
             let ip = own_floating(tx.state, p, id)?;
             if ip.protection.delete {
-                return Err(Error::Protected { message: "floating IP deletion is protected; disable delete protection first".into() });
+                return Err(Error::Protected {
+                    message: "floating IP deletion is protected; disable delete protection first".into(),
+                });
             }
             ensure_unlocked(tx, &[id.as_ref()])?;
             tx.delete(id.as_ref());
@@ -188,10 +221,16 @@ impl Cloud {
             let mut updated = PublicIp::clone(&ip);
             let (command, resources) = match &op {
                 FloatingIpAction::Assign { server } => {
-                    let srv = own_server(tx.state, p, *server).map_err(|_| Error::invalid_field("server", format!("server {server} not found")))?;
-                    let srv_location = tx.state.datacenters.get(&srv.datacenter.0).map(|d| d.location);
-                    if srv_location != Some(ip.home_location) {
-                        return Err(Error::invalid_field("server", "server is in another location than the floating IP's home location"));
+                    let srv = own_server(tx.state, p, *server)
+                        .map_err(|_| Error::invalid_field("server", format!("server {server} not found")))?;
+                    // A floating IP routes to servers in its home location's network zone.
+                    let zone = |loc: LocationId| tx.state.locations.get(&loc.0).map(|l| l.network_zone.clone());
+                    let srv_zone = tx.state.datacenters.get(&srv.datacenter.0).and_then(|d| zone(d.location));
+                    if srv_zone.is_none() || srv_zone != zone(ip.home_location) {
+                        return Err(Error::invalid_field(
+                            "server",
+                            "server is in another network zone than the floating IP's home location",
+                        ));
                     }
                     updated.assignee = Some(*server);
                     tx.put(Record::Ip(Arc::new(updated)));
@@ -204,13 +243,18 @@ impl Cloud {
                 }
                 FloatingIpAction::ChangeDnsPtr { ip: addr, ptr } => {
                     if !addresses::contains(&ip.address, addr) {
-                        return Err(Error::invalid_field("ip", format!("{addr} is not an address of this floating IP")));
+                        return Err(Error::invalid_field(
+                            "ip",
+                            format!("{addr} is not an address of this floating IP"),
+                        ));
                     }
                     set_dns_ptr(tx, &ip, addr, ptr.as_deref())?;
                     (Command::ChangeDnsPtr, vec![id.as_ref()])
                 }
                 FloatingIpAction::ChangeProtection { delete } => {
-                    updated.protection.delete = *delete;
+                    if let Some(delete) = delete {
+                        updated.protection.delete = *delete;
+                    }
                     tx.put(Record::Ip(Arc::new(updated)));
                     (Command::ChangeProtection, vec![id.as_ref()])
                 }

@@ -18,7 +18,8 @@ pub struct ImageFilter {
     /// Any of these types (all when empty).
     pub kinds: Vec<ImageType>,
     pub status: Vec<ImageStatus>,
-    pub bound_to: Option<ServerId>,
+    /// Only backups of these servers (any when empty).
+    pub bound_to: Vec<ServerId>,
     pub architecture: Option<String>,
     /// Deprecated catalogue images are hidden unless asked for.
     pub include_deprecated: bool,
@@ -59,7 +60,7 @@ impl Cloud {
                 .filter(|i| filter.common.matches(i.name.as_deref(), &i.labels))
                 .filter(|i| filter.kinds.is_empty() || filter.kinds.contains(&i.kind))
                 .filter(|i| filter.status.is_empty() || filter.status.contains(&i.status))
-                .filter(|i| filter.bound_to.is_none_or(|b| i.bound_to == Some(b)))
+                .filter(|i| filter.bound_to.is_empty() || i.bound_to.is_some_and(|b| filter.bound_to.contains(&b)))
                 .filter(|i| filter.architecture.as_ref().is_none_or(|a| &i.architecture == a))
                 .filter(|i| filter.include_deprecated || i.deprecated.is_none_or(|d| d > now))
                 .map(|i| image_view(s, i))
@@ -103,7 +104,9 @@ impl Cloud {
             .write(|tx| {
                 let image = own_image(tx.state, p, id)?;
                 if image.protection.delete {
-                    return Err(Error::Protected { message: "image deletion is protected; disable delete protection first".into() });
+                    return Err(Error::Protected {
+                        message: "image deletion is protected; disable delete protection first".into(),
+                    });
                 }
                 ensure_unlocked(tx, &[id.as_ref()])?;
                 tx.delete(id.as_ref());
@@ -117,12 +120,20 @@ impl Cloud {
         Ok(())
     }
 
-    pub async fn image_change_protection(&self, p: &Principal, id: ImageId, delete: bool) -> Result<Arc<Action>> {
+    /// `delete: None` leaves the flag as it is.
+    pub async fn image_change_protection(
+        &self,
+        p: &Principal,
+        id: ImageId,
+        delete: Option<bool>,
+    ) -> Result<Arc<Action>> {
         ensure_write(p)?;
         self.write(|tx| {
             let mut image = Image::clone(own_image(tx.state, p, id)?);
             ensure_unlocked(tx, &[id.as_ref()])?;
-            image.protection.delete = delete;
+            if let Some(delete) = delete {
+                image.protection.delete = delete;
+            }
             tx.put(Record::Image(Arc::new(image)));
             create_action(tx, p.project, NewAction::new(Command::ChangeProtection, vec![id.as_ref()], Vec::new()))
         })

@@ -3,21 +3,21 @@
 //! answered exactly like a missing one.
 
 pub mod actions;
+mod addresses;
 pub mod admin;
 pub mod auth;
 pub mod backups;
 pub mod catalog;
 pub mod floating_ips;
 pub mod images;
-mod addresses;
 pub mod server_actions;
 pub mod servers;
 pub mod ssh_keys;
 
 use crate::error::{Error, Result};
 use crate::labels::{Labels, Selector};
-use crate::model::Principal;
 use crate::model::Access;
+use crate::model::Principal;
 
 /// A reference by id or by name, as Hetzner accepts for types, images, locations and keys.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,19 +26,41 @@ pub enum ServerAction {
     Reset,
     ResetPassword,
     /// `kind` is the rescue system (`linux64`).
-    EnableRescue { kind: String, ssh_keys: Vec<Ref> },
+    EnableRescue {
+        kind: String,
+        ssh_keys: Vec<Ref>,
+    },
     DisableRescue,
-    CreateImage { kind: ImageType, description: Option<String>, labels: Labels },
-    Rebuild { image: Ref },
-    ChangeType { server_type: Ref, upgrade_disk: bool },
+    CreateImage {
+        kind: ImageType,
+        description: Option<String>,
+        labels: Labels,
+    },
+    Rebuild {
+        image: Ref,
+    },
+    ChangeType {
+        server_type: Ref,
+        upgrade_disk: bool,
+    },
     /// `window` is ignored by Hetzner today; kept if given.
-    EnableBackup { window: Option<String> },
+    EnableBackup {
+        window: Option<String>,
+    },
     DisableBackup,
-    AttachIso { iso: Ref },
+    AttachIso {
+        iso: Ref,
+    },
     DetachIso,
     /// `ptr: None` resets the record to its default.
-    ChangeDnsPtr { ip: String, ptr: Option<String> },
-    ChangeProtection { delete: Option<bool>, rebuild: Option<bool> },
+    ChangeDnsPtr {
+        ip: String,
+        ptr: Option<String>,
+    },
+    ChangeProtection {
+        delete: Option<bool>,
+        rebuild: Option<bool>,
+    },
     RequestConsole,
 }
 
@@ -62,25 +84,24 @@ impl Cloud {
         ensure_write(p)?;
         // The console is opened before the action is recorded: its credentials are the
         // answer, and opening one changes nothing that would need undoing.
-        let console = match op {
-            ServerAction::RequestConsole => {
-                self.read(|s| {
-                    let srv = own_server(s, p, id)?;
-                    if srv.status != ServerStatus::Running {
-                        return Err(Error::invalid("server must be running to open a console"));
-                    }
-                    Ok(())
-                })?;
-                let endpoint = self
-                    .inner
-                    .driver
-                    .console(id.0)
-                    .await
-                    .map_err(|e| Error::Unavailable { message: format!("console unavailable: {}", e.message) })?;
-                Some(endpoint)
-            }
-            _ => None,
-        };
+        let console =
+            match op {
+                ServerAction::RequestConsole => {
+                    self.read(|s| {
+                        let srv = own_server(s, p, id)?;
+                        if srv.status != ServerStatus::Running {
+                            return Err(Error::invalid("server must be running to open a console"));
+                        }
+                        Ok(())
+                    })?;
+                    let endpoint =
+                        self.inner.driver.console(id.0).await.map_err(|e| Error::Unavailable {
+                            message: format!("console unavailable: {}", e.message),
+                        })?;
+                    Some(endpoint)
+                }
+                _ => None,
+            };
         let config = self.config().clone();
         let (action, root_password, image) = self
             .write(|tx| {
@@ -94,7 +115,9 @@ impl Cloud {
                 let new = match &op {
                     ServerAction::PowerOn => simple(Command::StartServer, vec![Step::StartVm]),
                     ServerAction::PowerOff => simple(Command::StopServer, vec![Step::StopVm { mode: StopMode::Hard }]),
-                    ServerAction::Shutdown => simple(Command::ShutdownServer, vec![Step::StopVm { mode: StopMode::Graceful }]),
+                    ServerAction::Shutdown => {
+                        simple(Command::ShutdownServer, vec![Step::StopVm { mode: StopMode::Graceful }])
+                    }
                     ServerAction::Reboot => simple(Command::RebootServer, vec![Step::RebootVm]),
                     ServerAction::Reset => simple(Command::ResetServer, vec![Step::ResetVm]),
                     ServerAction::ResetPassword => {
@@ -110,7 +133,11 @@ impl Cloud {
                             return Err(Error::invalid_field("type", format!("unknown rescue type '{kind}'")));
                         }
                         let keys = resolve_ssh_keys(tx.state, p, ssh_keys)?;
-                        let keys = keys.iter().filter_map(|k| tx.state.ssh_keys.get(&k.0)).map(|k| k.public_key.clone()).collect();
+                        let keys = keys
+                            .iter()
+                            .filter_map(|k| tx.state.ssh_keys.get(&k.0))
+                            .map(|k| k.public_key.clone())
+                            .collect();
                         root_password = Some(random_secret(20));
                         simple(Command::EnableRescue, vec![Step::SetRescue { enabled: true, ssh_keys: keys }])
                     }
@@ -123,16 +150,27 @@ impl Cloud {
                             return Err(Error::invalid_field("type", "must be snapshot or backup"));
                         }
                         if *kind == ImageType::Snapshot {
-                            let count = tx.state.images.values().filter(|i| i.project == Some(p.project) && i.kind == ImageType::Snapshot).count();
+                            let count = tx
+                                .state
+                                .images
+                                .values()
+                                .filter(|i| i.project == Some(p.project) && i.kind == ImageType::Snapshot)
+                                .count();
                             check_limit(config.resource_limit, count, "snapshot")?;
                         }
                         let img = new_image(tx, p.project, &srv, *kind, description.clone(), labels.clone());
                         image = Some(img.clone());
-                        NewAction::new(Command::CreateImage, vec![id.as_ref(), img.id.as_ref()], vec![Step::SnapshotVm { image: img.id }])
+                        NewAction::new(
+                            Command::CreateImage,
+                            vec![id.as_ref(), img.id.as_ref()],
+                            vec![Step::SnapshotVm { image: img.id }],
+                        )
                     }
                     ServerAction::Rebuild { image: r } => {
                         if srv.protection.rebuild {
-                            return Err(Error::Protected { message: "server rebuild is protected; disable rebuild protection first".into() });
+                            return Err(Error::Protected {
+                                message: "server rebuild is protected; disable rebuild protection first".into(),
+                            });
                         }
                         let img = resolve_image(tx.state, p, r, "image")?;
                         if let Some(st) = srv.server_type.and_then(|t| tx.state.server_types.get(&t.0)) {
@@ -142,7 +180,8 @@ impl Cloud {
                         rebuilt.image = Some(img.id);
                         root_password = srv.ssh_keys.is_empty().then(|| random_secret(20));
                         let spec = vm_spec(tx.state, &rebuilt, root_password.clone());
-                        let steps = vec![Step::StopVm { mode: StopMode::Hard }, Step::RebuildVm { spec }, Step::StartVm];
+                        let steps =
+                            vec![Step::StopVm { mode: StopMode::Hard }, Step::RebuildVm { spec }, Step::StartVm];
                         simple(Command::RebuildServer, steps)
                     }
                     ServerAction::ChangeType { server_type, upgrade_disk } => {
@@ -154,16 +193,30 @@ impl Cloud {
                         let current_disk = srv.hardware.disks.first().map_or(0, |d| d.size_gb);
                         if *upgrade_disk {
                             if st.disk_gb < current_disk {
-                                return Err(Error::invalid_field("server_type", "cannot shrink the disk: choose a type with a larger disk or upgrade_disk=false"));
+                                return Err(Error::invalid_field(
+                                    "server_type",
+                                    "cannot shrink the disk: choose a type with a larger disk or upgrade_disk=false",
+                                ));
                             }
                         } else {
                             if st.disk_gb < current_disk {
-                                return Err(Error::invalid_field("server_type", format!("server type {} has a smaller disk than the server ({current_disk} GB)", st.name)));
+                                return Err(Error::invalid_field(
+                                    "server_type",
+                                    format!(
+                                        "server type {} has a smaller disk than the server ({current_disk} GB)",
+                                        st.name
+                                    ),
+                                ));
                             }
                             // Keeping the disk lets the server move back to a smaller type later.
                             to.disks = srv.hardware.disks.clone();
                         }
-                        let step = Step::ResizeVm { to, from: srv.hardware.clone(), to_type: Some(st.id), from_type: srv.server_type };
+                        let step = Step::ResizeVm {
+                            to,
+                            from: srv.hardware.clone(),
+                            to_type: Some(st.id),
+                            from_type: srv.server_type,
+                        };
                         simple(Command::ChangeServerType, vec![step])
                     }
                     ServerAction::EnableBackup { window } => {
@@ -179,7 +232,13 @@ impl Cloud {
                         s2.backup_window = None;
                         tx.put(Record::Server(Arc::new(s2)));
                         // Disabling backups deletes the server's backups, as at Hetzner.
-                        let backups: Vec<ImageId> = tx.state.images.values().filter(|i| i.bound_to == Some(id) && i.kind == ImageType::Backup).map(|i| i.id).collect();
+                        let backups: Vec<ImageId> = tx
+                            .state
+                            .images
+                            .values()
+                            .filter(|i| i.bound_to == Some(id) && i.kind == ImageType::Backup)
+                            .map(|i| i.id)
+                            .collect();
                         for b in backups {
                             tx.delete(b.as_ref());
                         }
@@ -194,14 +253,22 @@ impl Cloud {
                             return Err(Error::invalid_field("iso", format!("ISO {} is deprecated", found.name)));
                         }
                         let previous = current_iso(tx.state, &srv);
-                        simple(Command::AttachIso, vec![Step::SetIso { iso: Some((found.id, found.name.clone())), previous }])
+                        simple(
+                            Command::AttachIso,
+                            vec![Step::SetIso { iso: Some((found.id, found.name.clone())), previous }],
+                        )
                     }
                     ServerAction::DetachIso => {
                         let previous = current_iso(tx.state, &srv);
                         simple(Command::DetachIso, vec![Step::SetIso { iso: None, previous }])
                     }
                     ServerAction::ChangeDnsPtr { ip, ptr } => {
-                        let owned = [srv.ipv4, srv.ipv6].into_iter().flatten().filter_map(|i| tx.state.ips.get(&i.0)).find(|pip| addresses::contains(&pip.address, ip)).cloned();
+                        let owned = [srv.ipv4, srv.ipv6]
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|i| tx.state.ips.get(&i.0))
+                            .find(|pip| addresses::contains(&pip.address, ip))
+                            .cloned();
                         let Some(pip) = owned else {
                             return Err(Error::invalid_field("ip", format!("{ip} is not an address of this server")));
                         };
@@ -281,7 +348,10 @@ pub(crate) fn set_dns_ptr(tx: &mut crate::state::Tx, pip: &PublicIp, ip: &str, p
     if let Some(ptr) = ptr {
         let valid = !ptr.is_empty()
             && ptr.len() <= 255
-            && ptr.trim_end_matches('.').split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            && ptr
+                .trim_end_matches('.')
+                .split('.')
+                .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
         if !valid {
             return Err(Error::invalid_field("dns_ptr", "must be a valid hostname"));
         }

@@ -9,7 +9,7 @@ use crate::labels::Labels;
 use crate::model::*;
 use crate::state::{State, Tx};
 use crate::store::Record;
-use crate::views::{floating_by_server, server_view, ServerView};
+use crate::views::{server_view, ServerView, ServerViewCache};
 use std::sync::Arc;
 use stratus_compute::{DiskSpec, HardwareSpec, MetricSeries, MetricsQuery, StopMode};
 
@@ -54,13 +54,13 @@ const MAX_USER_DATA: usize = 32 * 1024;
 impl Cloud {
     pub fn server_list(&self, p: &Principal, filter: &ServerFilter) -> Vec<ServerView> {
         self.read(|s| {
-            let floating = floating_by_server(s);
+            let mut cache = ServerViewCache::new(s);
             s.servers
                 .values()
                 .filter(|srv| srv.project == p.project)
                 .filter(|srv| filter.common.matches(Some(&srv.name), &srv.labels))
                 .filter(|srv| filter.status.is_empty() || filter.status.contains(&srv.status))
-                .filter_map(|srv| server_view(s, srv, &floating))
+                .filter_map(|srv| server_view(s, srv, &mut cache))
                 .collect()
         })
     }
@@ -68,7 +68,8 @@ impl Cloud {
     pub fn server_get(&self, p: &Principal, id: ServerId) -> Result<ServerView> {
         self.read(|s| {
             let srv = own_server(s, p, id)?;
-            server_view(s, srv, &floating_by_server(s)).ok_or_else(|| Error::Internal(format!("server {id} has a dangling datacenter")))
+            server_view(s, srv, &mut ServerViewCache::new(s))
+                .ok_or_else(|| Error::Internal(format!("server {id} has a dangling datacenter")))
         })
     }
 
@@ -87,7 +88,10 @@ impl Cloud {
                 check_image_fits(&image, &st)?;
                 let dc = resolve_placement(tx.state, req.location.as_ref(), req.datacenter.as_ref())?;
                 if !st.prices.iter().any(|pr| pr.location == dc.location) {
-                    return Err(Error::invalid_field("server_type", format!("server type {} is not available in this location", st.name)));
+                    return Err(Error::invalid_field(
+                        "server_type",
+                        format!("server type {} is not available in this location", st.name),
+                    ));
                 }
                 let ssh_keys = resolve_ssh_keys(tx.state, p, &req.ssh_keys)?;
                 if name_taken(tx.state, p.project, &req.name, None) {
@@ -99,7 +103,9 @@ impl Cloud {
                 let id = ServerId(tx.next_id());
                 let now = now();
                 let mut ips = [None, None];
-                for (slot, (family, enabled)) in [(IpFamily::V4, req.enable_ipv4), (IpFamily::V6, req.enable_ipv6)].into_iter().enumerate() {
+                for (slot, (family, enabled)) in
+                    [(IpFamily::V4, req.enable_ipv4), (IpFamily::V6, req.enable_ipv6)].into_iter().enumerate()
+                {
                     if enabled {
                         ips[slot] = Some(new_primary_ip(tx, p.project, id, family, dc.location, &config)?);
                     }
@@ -152,7 +158,13 @@ impl Cloud {
     }
 
     /// Renames and/or relabels a server (labels replace the old set).
-    pub async fn server_update(&self, p: &Principal, id: ServerId, name: Option<String>, labels: Option<Labels>) -> Result<ServerView> {
+    pub async fn server_update(
+        &self,
+        p: &Principal,
+        id: ServerId,
+        name: Option<String>,
+        labels: Option<Labels>,
+    ) -> Result<ServerView> {
         ensure_write(p)?;
         if let Some(name) = &name {
             crate::model::validate_name("name", name)?;
@@ -183,7 +195,9 @@ impl Cloud {
         self.write(|tx| {
             let srv = own_server(tx.state, p, id)?;
             if srv.protection.delete {
-                return Err(Error::Protected { message: "server deletion is protected; disable delete protection first".into() });
+                return Err(Error::Protected {
+                    message: "server deletion is protected; disable delete protection first".into(),
+                });
             }
             ensure_unlocked(tx, &[id.as_ref()])?;
             let steps = vec![Step::StopVm { mode: StopMode::Hard }, Step::DeleteVm];
@@ -215,7 +229,10 @@ impl Cloud {
 
 /// The project's server with this id, or not found (also for other projects' servers).
 pub(crate) fn own_server<'a>(s: &'a State, p: &Principal, id: ServerId) -> Result<&'a Arc<Server>> {
-    s.servers.get(&id.0).filter(|srv| srv.project == p.project).ok_or_else(|| Error::not_found(ResourceKind::Server, id))
+    s.servers
+        .get(&id.0)
+        .filter(|srv| srv.project == p.project)
+        .ok_or_else(|| Error::not_found(ResourceKind::Server, id))
 }
 
 fn name_taken(s: &State, project: ProjectId, name: &str, except: Option<ServerId>) -> bool {
@@ -258,14 +275,21 @@ pub(crate) fn resolve_image(s: &State, p: &Principal, r: &Ref, field: &str) -> R
 
 pub(crate) fn check_image_fits(image: &Image, st: &ServerType) -> Result<()> {
     if image.disk_size > f64::from(st.disk_gb) {
-        return Err(Error::invalid_field("image", format!("image needs a {} GB disk; server type {} has {} GB", image.disk_size, st.name, st.disk_gb)));
+        return Err(Error::invalid_field(
+            "image",
+            format!("image needs a {} GB disk; server type {} has {} GB", image.disk_size, st.name, st.disk_gb),
+        ));
     }
     Ok(())
 }
 
 /// The datacenter a new resource goes to: the one named, the first in the location
 /// named, or the first of all.
-pub(crate) fn resolve_placement(s: &State, location: Option<&Ref>, datacenter: Option<&Ref>) -> Result<Arc<Datacenter>> {
+pub(crate) fn resolve_placement(
+    s: &State,
+    location: Option<&Ref>,
+    datacenter: Option<&Ref>,
+) -> Result<Arc<Datacenter>> {
     match (location, datacenter) {
         (Some(_), Some(_)) => Err(Error::invalid("location and datacenter are mutually exclusive")),
         (None, Some(r)) => r
@@ -280,7 +304,12 @@ pub(crate) fn resolve_placement(s: &State, location: Option<&Ref>, datacenter: O
                 .cloned()
                 .ok_or_else(|| Error::invalid_field("location", format!("location {r} has no datacenter")))
         }
-        (None, None) => s.datacenters.values().next().cloned().ok_or_else(|| Error::Unavailable { message: "no datacenter is configured".into() }),
+        (None, None) => s
+            .datacenters
+            .values()
+            .next()
+            .cloned()
+            .ok_or_else(|| Error::Unavailable { message: "no datacenter is configured".into() }),
     }
 }
 

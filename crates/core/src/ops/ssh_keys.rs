@@ -38,7 +38,13 @@ impl Cloud {
         self.read(|s| own_key(s, p, id).cloned())
     }
 
-    pub async fn ssh_key_create(&self, p: &Principal, name: String, public_key: String, labels: Labels) -> Result<Arc<SshKey>> {
+    pub async fn ssh_key_create(
+        &self,
+        p: &Principal,
+        name: String,
+        public_key: String,
+        labels: Labels,
+    ) -> Result<Arc<SshKey>> {
         ensure_write(p)?;
         validate_key_name(&name)?;
         check_labels(Some(&labels))?;
@@ -68,7 +74,13 @@ impl Cloud {
         .await
     }
 
-    pub async fn ssh_key_update(&self, p: &Principal, id: SshKeyId, name: Option<String>, labels: Option<Labels>) -> Result<Arc<SshKey>> {
+    pub async fn ssh_key_update(
+        &self,
+        p: &Principal,
+        id: SshKeyId,
+        name: Option<String>,
+        labels: Option<Labels>,
+    ) -> Result<Arc<SshKey>> {
         ensure_write(p)?;
         if let Some(name) = &name {
             validate_key_name(name)?;

@@ -1,0 +1,292 @@
+//! The command line, as clap parses it. Only syntax lives here: what the values mean is
+//! decided in `settings` (merging) and `admin` (requests).
+//!
+//! The subcommand and flag names are a contract (issue 2: users' scripts and later issues
+//! rely on them), so rename nothing here without a deprecation path.
+
+use crate::admin::protocol::CatalogKind;
+use crate::settings::DriverKind;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use ipnet::{Ipv4Net, Ipv6Net};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use stratus_compute::sim::SimTiming;
+use stratus_core::model::{ApiRefusal, Command as ActionCommand};
+
+/// A self-hosted cloud control plane that speaks real providers' APIs.
+#[derive(Debug, Parser)]
+#[command(name = "stratus", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes, so `serve` and the admin commands agree on where the
+/// data lives.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Directory holding the database (stratus.db), the lock file and the admin socket
+    /// [default: ./data, relative to the working directory]
+    #[arg(long, global = true, env = "STRATUS_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// TOML config file with any of serve's settings (keys named like the flags, with
+    /// `_` for `-`); flags and STRATUS_* variables take precedence over it
+    #[arg(long, global = true, env = "STRATUS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log filter, e.g. `debug` or `stratus=debug,tower_http=info` (overrides RUST_LOG)
+    /// [default: info for serve, warn for admin commands]; logs go to stderr
+    #[arg(long, global = true, env = "STRATUS_LOG_LEVEL", value_name = "FILTER")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the control plane: the provider APIs over HTTP, and the admin socket
+    #[command(long_about = SERVE_ABOUT)]
+    Serve(ServeArgs),
+    #[command(flatten)]
+    Admin(AdminCommand),
+}
+
+/// The commands that manage a data directory, with or without a server running on it.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage projects (tenants)
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Manage the catalogue: locations, datacenters, server types, images, ISOs
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Inject failures to test automation against them (simulator)
+    #[command(subcommand)]
+    Fault(FaultCommand),
+    /// Control the simulator's clock
+    #[command(subcommand)]
+    Sim(SimCommand),
+}
+
+const SERVE_ABOUT: &str = "\
+Run the control plane: the provider APIs over HTTP (Hetzner at /hetzner/v1), GET /healthz, \
+the console websocket at /console/{token}, and the admin socket DATA_DIR/admin.sock that the \
+admin commands use while the server runs.
+
+On first start (no project in the store yet) a project `default` and a token for it are \
+created, and the token is printed once as `token: <SECRET>`; only its hash is stored.
+
+Every setting is taken from, highest precedence first: its flag, its STRATUS_* environment \
+variable, the config file (--config), the default.";
+
+/// `serve`'s settings. Every one is optional here: what is missing is filled from the
+/// config file and then the defaults (see `settings`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one (the actual address is printed)
+    /// [default: 127.0.0.1:8080]
+    #[arg(long, env = "STRATUS_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Compute driver [default: sim]
+    #[arg(long, env = "STRATUS_DRIVER", value_enum)]
+    pub driver: Option<DriverKind>,
+    /// Simulator pace: `realistic` (seconds per operation, with progress) or `instant`
+    /// (for tests) [default: realistic]
+    #[arg(long, env = "STRATUS_SIM_TIMING", value_name = "realistic|instant")]
+    pub sim_timing: Option<SimTiming>,
+    /// API requests per hour per token; 0 turns rate limiting off [default: 3600]
+    #[arg(long, env = "STRATUS_RATE_LIMIT", value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Most servers, floating IPs, SSH keys and snapshots of each kind per project; 0
+    /// means unlimited [default: 0]
+    #[arg(long, env = "STRATUS_RESOURCE_LIMIT", value_name = "N")]
+    pub resource_limit: Option<u32>,
+    /// IPv4 block servers and floating IPs get addresses from [default: 198.18.0.0/15]
+    #[arg(long, env = "STRATUS_IPV4_POOL", value_name = "CIDR")]
+    pub ipv4_pool: Option<Ipv4Net>,
+    /// IPv6 prefix each server and IPv6 floating IP gets a /64 from [default: 2001:db8::/32]
+    #[arg(long, env = "STRATUS_IPV6_POOL", value_name = "CIDR")]
+    pub ipv6_pool: Option<Ipv6Net>,
+}
+
+/// How list commands print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns, for people.
+    Table,
+    /// One JSON object per line, for scripts.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token and print it, alone, on stdout (creates the project if needed)
+    Create {
+        /// Project the token acts in
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// A label to tell tokens apart in `token list`
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// The token may read but not change anything (writes answer `forbidden`)
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// List tokens (never their secrets)
+    List {
+        /// Only this project's tokens
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Revoke a token; it stops working with its next request
+    Revoke {
+        /// The token's id, as `token list` shows it
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project
+    Create {
+        /// 1-64 letters, digits, '-', '_' or '.'
+        name: String,
+    },
+    /// List projects
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// List the entries of one kind. JSON lines by default: the format `catalog put`
+    /// reads, so entries can be listed, edited and put back
+    List {
+        #[arg(value_enum)]
+        kind: CatalogKind,
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+    /// Add or replace entries: JSON objects with a `kind` field (location, datacenter,
+    /// server_type, image, iso) and the entry's fields; id 0 asks for a new id
+    Put {
+        /// One entry as JSON
+        #[arg(long, value_name = "JSON", conflicts_with = "file", required_unless_present = "file")]
+        json: Option<String>,
+        /// A file with one or more entries (JSON values one after another, e.g. the
+        /// output of `catalog list`); `-` reads stdin
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Remove an entry (refused while servers use it)
+    Remove {
+        #[arg(value_enum)]
+        kind: CatalogKind,
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaultCommand {
+    /// Make the next N actions of a command fail
+    Action {
+        /// The action command, e.g. create_server, start_server, create_image
+        #[arg(long, value_parser = parse_action_command)]
+        command: ActionCommand,
+        /// How many actions fail
+        #[arg(long)]
+        count: u32,
+        /// The 0-based step to fail at, after the earlier steps ran (their undo runs too)
+        /// [default: the last step]
+        #[arg(long, value_name = "K")]
+        step: Option<usize>,
+        /// Error code the failed action reports
+        #[arg(long, default_value = "action_failed")]
+        code: String,
+        /// Error message the failed action reports [default: injected failure]
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Make the next N API requests fail with an error
+    Api {
+        /// rate_limit_exceeded or maintenance
+        #[arg(long, value_parser = parse_refusal, value_name = "rate_limit_exceeded|maintenance")]
+        code: ApiRefusal,
+        /// How many requests are refused
+        #[arg(long)]
+        count: u32,
+    },
+    /// List armed faults
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Disarm every fault
+    Clear,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Fast-forward the backup schedule: take the backups of every window opening within
+    /// the next N hours, now
+    Advance {
+        #[arg(long)]
+        hours: u32,
+    },
+}
+
+fn parse_action_command(s: &str) -> Result<ActionCommand, String> {
+    ActionCommand::parse(s).ok_or_else(|| {
+        let known: Vec<&str> = ActionCommand::ALL.iter().map(|c| c.as_str()).collect();
+        format!("unknown action command; expected one of: {}", known.join(", "))
+    })
+}
+
+fn parse_refusal(s: &str) -> Result<ApiRefusal, String> {
+    match s {
+        "rate_limit_exceeded" => Ok(ApiRefusal::RateLimitExceeded),
+        "maintenance" => Ok(ApiRefusal::Maintenance),
+        _ => Err("expected rate_limit_exceeded or maintenance".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fault_values_are_parsed_at_the_edge() {
+        let cli =
+            Cli::try_parse_from(["stratus", "fault", "action", "--command", "start_server", "--count", "2"]).unwrap();
+        match cli.command {
+            Command::Admin(AdminCommand::Fault(FaultCommand::Action { command, count, step, code, message })) => {
+                assert_eq!(command, ActionCommand::StartServer);
+                assert_eq!((count, step, code.as_str(), message), (2, None, "action_failed", None));
+            }
+            other => panic!("parsed {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["stratus", "fault", "action", "--command", "fly", "--count", "1"]).is_err());
+        assert!(Cli::try_parse_from(["stratus", "fault", "api", "--code", "maintenance", "--count", "1"]).is_ok());
+        assert!(Cli::try_parse_from(["stratus", "fault", "api", "--code", "teapot", "--count", "1"]).is_err());
+    }
+
+    #[test]
+    fn catalog_put_needs_exactly_one_source() {
+        assert!(Cli::try_parse_from(["stratus", "catalog", "put"]).is_err());
+        assert!(Cli::try_parse_from(["stratus", "catalog", "put", "--json", "{}", "--file", "x"]).is_err());
+        assert!(Cli::try_parse_from(["stratus", "catalog", "put", "--file", "-"]).is_ok());
+        assert!(Cli::try_parse_from(["stratus", "catalog", "list", "server-type"]).is_ok());
+    }
+}

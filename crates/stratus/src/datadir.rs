@@ -1,0 +1,140 @@
+//! The data directory: its layout, and the lock that makes one process its owner.
+//!
+//! ```text
+//! DATA_DIR/stratus.db     the SQLite store (plus -wal and -shm beside it)
+//! DATA_DIR/stratus.lock   held (flock) by the process that has the store open
+//! DATA_DIR/admin.sock     the running server's admin socket
+//! ```
+//!
+//! Core keeps the whole working set in memory and writes through, so two processes
+//! with the same store open would each serve a state the other silently diverges from.
+//! The lock rules that out: `serve` holds it for its lifetime, and an admin command
+//! takes it only when no server answers on the admin socket.
+
+use std::fs::{DirBuilder, File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use stratus_compute::Driver;
+use stratus_core::{Cloud, Config};
+use stratus_store::SqliteStore;
+
+const DB_FILE: &str = "stratus.db";
+const LOCK_FILE: &str = "stratus.lock";
+const SOCKET_FILE: &str = "admin.sock";
+
+pub fn db_path(dir: &Path) -> PathBuf {
+    dir.join(DB_FILE)
+}
+
+pub fn lock_path(dir: &Path) -> PathBuf {
+    dir.join(LOCK_FILE)
+}
+
+pub fn socket_path(dir: &Path) -> PathBuf {
+    dir.join(SOCKET_FILE)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirError {
+    #[error("cannot create data directory {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("cannot lock {path}: {source}")]
+    Lock { path: PathBuf, source: std::io::Error },
+    #[error(
+        "data directory {dir} is in use by another stratus process ({}holding {lock})",
+        pid.map(|p| format!("pid {p}, ")).unwrap_or_default()
+    )]
+    Busy { dir: PathBuf, lock: PathBuf, pid: Option<u32> },
+    #[error("cannot open the store: {0}")]
+    Store(#[from] stratus_core::store::StoreError),
+    #[error("cannot load the cloud from the store: {0}")]
+    Cloud(#[from] stratus_core::Error),
+}
+
+/// An exclusively owned data directory. The lock is held until this is dropped (or the
+/// process ends: the kernel releases it even after `kill -9`, so there is no stale lock
+/// to clean up by hand).
+#[derive(Debug)]
+pub struct DataDir {
+    path: PathBuf,
+    _lock: File,
+}
+
+impl DataDir {
+    /// Creates the directory if needed and takes its lock; [`DataDirError::Busy`] if
+    /// another process holds it. A directory created here is private (0700): it will hold
+    /// the admin socket, which grants full control.
+    pub fn create_and_lock(path: &Path) -> Result<DataDir, DataDirError> {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(path)
+            .map_err(|source| DataDirError::Create { path: path.to_owned(), source })?;
+        let lock_path = lock_path(path);
+        let lock_err = |source| DataDirError::Lock { path: lock_path.clone(), source };
+        // Not truncated on open: until we hold the lock, the pid inside is the holder's.
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(lock_err)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let pid = file.read_to_string(&mut text).ok().and_then(|_| text.trim().parse().ok());
+                return Err(DataDirError::Busy { dir: path.to_owned(), lock: lock_path, pid });
+            }
+            Err(TryLockError::Error(e)) => return Err(lock_err(e)),
+        }
+        // The holder's pid, for the message a second process prints.
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "{}", std::process::id()))
+            .map_err(lock_err)?;
+        Ok(DataDir { path: path.to_owned(), _lock: file })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the store and loads the cloud from it, without starting anything: no action
+    /// runs and no schedule ticks until the caller calls [`Cloud::start`].
+    pub async fn open_cloud(&self, driver: Arc<dyn Driver>, config: Config) -> Result<Cloud, DataDirError> {
+        let store = SqliteStore::open(&db_path(&self.path)).await?;
+        Ok(Cloud::open(Arc::new(store), driver, config).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_on_the_same_directory_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("nested").join("data");
+        let first = DataDir::create_and_lock(&dir).unwrap();
+        match DataDir::create_and_lock(&dir) {
+            Err(DataDirError::Busy { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+        drop(first);
+        DataDir::create_and_lock(&dir).expect("the lock is released on drop");
+    }
+
+    #[test]
+    fn a_new_directory_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let _held = DataDir::create_and_lock(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+}

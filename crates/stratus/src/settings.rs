@@ -1,0 +1,252 @@
+//! Settings: merging command-line flags, `STRATUS_*` environment variables, the TOML
+//! config file and the built-in defaults into one resolved value.
+//!
+//! Precedence, highest first: flag > environment variable > config file > default.
+//! clap already resolves the first two (each flag is declared with its `env`), so what
+//! reaches this module is "given on the command line or in the environment" (`Some`) or
+//! not (`None`); the config file then fills the gaps and the defaults the rest. Keeping
+//! the merge a pure function of parsed values is what lets it be unit-tested without
+//! touching the process environment.
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use ipnet::{Ipv4Net, Ipv6Net};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use stratus_compute::sim::SimTiming;
+use stratus_core::Config;
+
+/// Where `serve` listens when nothing says otherwise: loopback only, so a first start
+/// never exposes an API to the network by accident.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The data directory when nothing says otherwise, relative to the working directory.
+/// Chosen over `$XDG_DATA_HOME/stratus` because it is visible and predictable when trying
+/// Stratus out from a checkout; services should set `--data-dir` explicitly.
+pub const DEFAULT_DATA_DIR: &str = "data";
+
+/// The compute driver behind the control plane.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum DriverKind {
+    /// The built-in simulator: no VMs run, every operation is pretended.
+    #[default]
+    Sim,
+    /// Real VMs under QEMU/KVM (not implemented yet).
+    Qemu,
+}
+
+/// The config file (`--config FILE`), TOML. Every key is optional and named like its flag
+/// with `_` for `-`; unknown keys are refused, so a typo fails loudly instead of being
+/// silently ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    /// Relative paths are taken relative to the config file's directory, so a config file
+    /// means the same thing whichever directory `stratus` is started from.
+    pub data_dir: Option<PathBuf>,
+    pub driver: Option<DriverKind>,
+    pub sim_timing: Option<SimTiming>,
+    pub rate_limit: Option<u32>,
+    pub resource_limit: Option<u32>,
+    pub ipv4_pool: Option<Ipv4Net>,
+    pub ipv6_pool: Option<Ipv6Net>,
+}
+
+/// Why settings could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {source}")]
+    Parse { path: PathBuf, source: Box<toml::de::Error> },
+}
+
+impl FileConfig {
+    /// Reads and parses a config file, resolving a relative `data_dir` against the
+    /// file's directory.
+    pub fn load(path: &Path) -> Result<FileConfig, SettingsError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.to_owned(), source })?;
+        let mut config = FileConfig::parse(&text)
+            .map_err(|source| SettingsError::Parse { path: path.to_owned(), source: Box::new(source) })?;
+        if let (Some(dir), Some(base)) = (&config.data_dir, path.parent()) {
+            if dir.is_relative() {
+                config.data_dir = Some(base.join(dir));
+            }
+        }
+        Ok(config)
+    }
+
+    pub fn parse(text: &str) -> Result<FileConfig, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The config file named by `--config` / `STRATUS_CONFIG`, or an empty one. There is
+    /// no implicit default path: a file that silently changes behaviour just by being
+    /// present in the working directory is a debugging trap.
+    pub fn from_args(global: &GlobalArgs) -> Result<FileConfig, SettingsError> {
+        match &global.config {
+            Some(path) => FileConfig::load(path),
+            None => Ok(FileConfig::default()),
+        }
+    }
+}
+
+/// Everything `serve` runs with, resolved.
+#[derive(Debug, Clone)]
+pub struct ServeSettings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub driver: DriverKind,
+    pub sim_timing: SimTiming,
+    /// The core's knobs: rate limit, resource limit, address pools.
+    pub core: Config,
+}
+
+impl ServeSettings {
+    /// Merges flags/environment (`global`, `serve`) over the config file over defaults.
+    pub fn resolve(global: &GlobalArgs, serve: &ServeArgs, file: FileConfig) -> ServeSettings {
+        let defaults = Config::default();
+        ServeSettings {
+            listen: serve.listen.or(file.listen).unwrap_or_else(default_listen),
+            data_dir: data_dir(global, &file),
+            driver: serve.driver.or(file.driver).unwrap_or_default(),
+            sim_timing: serve.sim_timing.or(file.sim_timing).unwrap_or_default(),
+            core: Config {
+                ipv4_pool: serve.ipv4_pool.or(file.ipv4_pool).unwrap_or(defaults.ipv4_pool),
+                ipv6_pool: serve.ipv6_pool.or(file.ipv6_pool).unwrap_or(defaults.ipv6_pool),
+                rate_limit: serve.rate_limit.or(file.rate_limit).unwrap_or(defaults.rate_limit),
+                resource_limit: serve.resource_limit.or(file.resource_limit).unwrap_or(defaults.resource_limit),
+            },
+        }
+    }
+}
+
+/// The data directory: flag/env, then config file, then [`DEFAULT_DATA_DIR`]. Admin
+/// commands use the same rule as `serve`, so both find the same directory.
+pub fn data_dir(global: &GlobalArgs, file: &FileConfig) -> PathBuf {
+    global.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+}
+
+fn default_listen() -> SocketAddr {
+    DEFAULT_LISTEN.parse().expect("the default listen address is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    /// Parses a `serve` command line. These tests never set `STRATUS_*` variables, so
+    /// `Some` here always means "given as a flag"; the environment layer is clap's and is
+    /// covered by the binary's integration tests, which set it per child process.
+    fn serve(args: &[&str]) -> (GlobalArgs, ServeArgs) {
+        let cli =
+            Cli::try_parse_from(std::iter::once("stratus").chain(std::iter::once("serve")).chain(args.iter().copied()))
+                .expect("valid command line");
+        match cli.command {
+            Command::Serve(serve) => (cli.global, serve),
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    const FILE: &str = r#"
+        listen = "127.0.0.1:9000"
+        data_dir = "/var/lib/stratus"
+        driver = "sim"
+        sim_timing = "instant"
+        rate_limit = 2
+        resource_limit = 5
+        ipv4_pool = "203.0.113.0/24"
+        ipv6_pool = "2001:db8:1::/48"
+    "#;
+
+    #[test]
+    fn defaults_when_nothing_is_given() {
+        let (global, args) = serve(&[]);
+        let s = ServeSettings::resolve(&global, &args, FileConfig::default());
+        assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(s.data_dir, PathBuf::from("data"));
+        assert_eq!(s.driver, DriverKind::Sim);
+        assert_eq!(s.sim_timing, SimTiming::Realistic);
+        assert_eq!(s.core.rate_limit, 3600);
+        assert_eq!(s.core.resource_limit, 0);
+        assert_eq!(s.core.ipv4_pool, Config::default().ipv4_pool);
+        assert_eq!(s.core.ipv6_pool, Config::default().ipv6_pool);
+    }
+
+    #[test]
+    fn config_file_overrides_defaults() {
+        let (global, args) = serve(&[]);
+        let s = ServeSettings::resolve(&global, &args, FileConfig::parse(FILE).unwrap());
+        assert_eq!(s.listen.to_string(), "127.0.0.1:9000");
+        assert_eq!(s.data_dir, PathBuf::from("/var/lib/stratus"));
+        assert_eq!(s.sim_timing, SimTiming::Instant);
+        assert_eq!(s.core.rate_limit, 2);
+        assert_eq!(s.core.resource_limit, 5);
+        assert_eq!(s.core.ipv4_pool.to_string(), "203.0.113.0/24");
+        assert_eq!(s.core.ipv6_pool.to_string(), "2001:db8:1::/48");
+    }
+
+    #[test]
+    fn flags_override_config_file() {
+        let (global, args) = serve(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "/tmp/x",
+            "--sim-timing",
+            "realistic",
+            "--rate-limit",
+            "0",
+            "--resource-limit",
+            "7",
+            "--ipv4-pool",
+            "198.51.100.0/24",
+        ]);
+        let s = ServeSettings::resolve(&global, &args, FileConfig::parse(FILE).unwrap());
+        assert_eq!(s.listen.to_string(), "127.0.0.1:0");
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(s.sim_timing, SimTiming::Realistic);
+        assert_eq!(s.core.rate_limit, 0);
+        assert_eq!(s.core.resource_limit, 7);
+        assert_eq!(s.core.ipv4_pool.to_string(), "198.51.100.0/24");
+        // Not given as a flag: still the file's.
+        assert_eq!(s.core.ipv6_pool.to_string(), "2001:db8:1::/48");
+    }
+
+    #[test]
+    fn data_dir_flag_is_global() {
+        let cli = Cli::try_parse_from(["stratus", "--data-dir", "/a", "token", "list"]).unwrap();
+        assert_eq!(data_dir(&cli.global, &FileConfig::default()), PathBuf::from("/a"));
+        let cli = Cli::try_parse_from(["stratus", "token", "create", "--data-dir", "/b"]).unwrap();
+        assert_eq!(data_dir(&cli.global, &FileConfig::parse("data_dir = '/c'").unwrap()), PathBuf::from("/b"));
+        let cli = Cli::try_parse_from(["stratus", "token", "create"]).unwrap();
+        assert_eq!(data_dir(&cli.global, &FileConfig::parse("data_dir = '/c'").unwrap()), PathBuf::from("/c"));
+    }
+
+    #[test]
+    fn config_file_is_strict() {
+        let err = FileConfig::parse("rate_limt = 3").unwrap_err().to_string();
+        assert!(err.contains("rate_limt"), "{err}");
+        assert!(FileConfig::parse("driver = 'vmware'").is_err());
+        assert!(FileConfig::parse("sim_timing = 'slow'").is_err());
+        assert!(FileConfig::parse("ipv4_pool = 'not-a-net'").is_err());
+        assert!(FileConfig::parse("listen = 'nowhere'").is_err());
+    }
+
+    #[test]
+    fn relative_data_dir_in_file_is_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stratus.toml");
+        std::fs::write(&path, "data_dir = 'state'\nrate_limit = 9\n").unwrap();
+        let file = FileConfig::load(&path).unwrap();
+        assert_eq!(file.data_dir, Some(dir.path().join("state")));
+        assert_eq!(file.rate_limit, Some(9));
+
+        let missing = FileConfig::load(&dir.path().join("nope.toml")).unwrap_err().to_string();
+        assert!(missing.contains("nope.toml"), "{missing}");
+    }
+}
