@@ -108,10 +108,15 @@ pub fn server_type(t: &ServerType, locations: &[Arc<Location>], prices: &PriceLi
             "included_traffic": t.included_traffic,
             "price_per_tb_traffic": price(prices.traffic_per_tb, prices.vat_basis_points, 10),
         }))).collect::<Vec<_>>(),
+        // `available` and `recommended` are newer than the stored spec, and hcloud-python
+        // (2.27) refuses a server type whose locations lack them. A type is offered
+        // wherever it has a price, until it is deprecated.
         "locations": t.prices.iter().filter_map(|p| name_of(p.location).map(|l| json!({
             "id": l.id.0,
             "name": l.name,
             "deprecation": deprecation(t.deprecated),
+            "available": t.deprecated.is_none(),
+            "recommended": t.deprecated.is_none(),
         }))).collect::<Vec<_>>(),
     })
 }

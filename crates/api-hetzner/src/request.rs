@@ -46,10 +46,11 @@ impl Params {
         self.get(key).map(|v| v.parse().map_err(|_| Error::invalid_field(key, "must be an integer").into())).transpose()
     }
 
-    /// `key` parsed as a boolean, if present.
+    /// `key` parsed as a boolean, if present. Any case: Python clients (hcloud-python,
+    /// Ansible) send `True`/`False`, as `requests` formats a Python bool.
     pub fn bool(&self, key: &str) -> ApiResult<Option<bool>> {
         self.get(key)
-            .map(|v| match v {
+            .map(|v| match v.to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
                 _ => Err(Error::invalid_field(key, "must be true or false").into()),
@@ -129,4 +130,59 @@ where
     T: serde::Deserialize<'de>,
 {
     serde::Deserialize::deserialize(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Net {
+        #[allow(dead_code)]
+        enable_ipv4: Option<bool>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        name: String,
+        image: IdOrName,
+        #[allow(dead_code)]
+        keys: Option<Vec<IdOrName>>,
+        #[allow(dead_code)]
+        net: Option<Net>,
+    }
+
+    /// The field an `invalid_input` refusal names, or the error kind.
+    fn refusal(body: &str) -> String {
+        match json_body::<Body>(&Bytes::from(body.to_string())) {
+            Ok(b) => format!("ok {} {:?}", b.name, b.image.0),
+            Err(ApiError::Json(_)) => "json_error".into(),
+            Err(ApiError::Core(Error::InvalidInput { fields, .. })) => fields[0].name.clone(),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn bodies_name_the_offending_field() {
+        assert_eq!(refusal(r#"{"name": "a", "image": 7}"#), "ok a Id(7)");
+        assert_eq!(refusal(r#"{"name": "a", "image": "debian-12"}"#), r#"ok a Name("debian-12")"#);
+        assert_eq!(refusal(r#"{"image": 7}"#), "name");
+        assert_eq!(refusal(r#"{"name": 5, "image": 7}"#), "name");
+        assert_eq!(refusal(r#"{"name": "a", "image": true}"#), "image");
+        assert_eq!(refusal(r#"{"name": "a", "image": 7, "keys": [1, false]}"#), "keys[1]");
+        assert_eq!(refusal(r#"{"name": "a", "image": 7, "net": {"enable_ipv4": "no"}}"#), "net.enable_ipv4");
+        assert_eq!(refusal(r#"{"name": "a", "image": 18446744073709551615}"#), "image");
+        assert_eq!(refusal(r#"{"name": "a","#), "json_error");
+        assert_eq!(refusal(""), "name", "an empty body counts as an empty object");
+        assert_eq!(refusal("[]"), "body");
+    }
+
+    #[test]
+    fn booleans_in_any_case() {
+        let p = Params(vec![("a".into(), "True".into()), ("b".into(), "0".into()), ("c".into(), "maybe".into())]);
+        assert_eq!(p.bool("a").ok(), Some(Some(true)));
+        assert_eq!(p.bool("b").ok(), Some(Some(false)));
+        assert_eq!(p.bool("missing").ok(), Some(None));
+        assert!(p.bool("c").is_err());
+    }
 }

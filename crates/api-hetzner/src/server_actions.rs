@@ -1,6 +1,7 @@
 //! `POST /servers/{id}/actions/*`: seed 002, "Server Actions", the 18 actions; request
 //! bodies and answers from `hetzner-cloud-openapi.json` (`*_request`, `*_response`).
 //! Each maps onto one [`ServerAction`]; core decides whether the server may do it.
+//! Actions without parameters ignore any body, as clients send `{}` or nothing.
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
@@ -12,7 +13,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use stratus_core::ids::{ResourceKind, ServerId};
 use stratus_core::labels::Labels;
@@ -161,10 +162,8 @@ async fn create_image_from_server(
 #[derive(Debug, Deserialize)]
 struct RebuildRequest {
     image: IdOrName,
-    /// TODO-fidelity: core's rebuild keeps the server's original user data; today's API
-    /// lets the rebuild replace it. Read so that a wrong type is still refused.
-    #[serde(rename = "user_data")]
-    _user_data: Option<String>,
+    /// Replaces the server's user data for the rebuilt system.
+    user_data: Option<String>,
 }
 
 /// `POST /servers/{id}/actions/rebuild`: seed 002, "Server Actions" › "Rebuild a Server
@@ -176,7 +175,7 @@ async fn rebuild_server_from_image(
     body: Bytes,
 ) -> ApiResult<Response> {
     let req: RebuildRequest = json_body(&body)?;
-    let result = run(&cloud, &p, &id, ServerAction::Rebuild { image: req.image.0 }).await?;
+    let result = run(&cloud, &p, &id, ServerAction::Rebuild { image: req.image.0, user_data: req.user_data }).await?;
     Ok(created(&result, json!({"root_password": result.root_password})))
 }
 
@@ -248,18 +247,13 @@ async fn detach_iso_from_server(State(cloud): State<Cloud>, Auth(p): Auth, id: I
     plain(&cloud, &p, &id, ServerAction::DetachIso).await
 }
 
-/// A field that must be present but may be `null`: `Some(None)` for `null`, and `None`
-/// (through `#[serde(default)]`) when it is missing.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 /// `change_reverse_dns_entry_for_this_server_request`.
 #[derive(Debug, Deserialize)]
 struct ChangeDnsPtrRequest {
     ip: String,
-    /// `null` resets the record to its default.
-    #[serde(default, deserialize_with = "present")]
+    /// Required, and `null` resets the record to its default: `None` when missing,
+    /// `Some(None)` for `null`.
+    #[serde(default, deserialize_with = "crate::request::present")]
     dns_ptr: Option<Option<String>>,
 }
 

@@ -18,7 +18,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use stratus_compute::{MetricKind, MetricsQuery};
 use stratus_core::ids::{ActionId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{Location, PriceList, PublicIp, ServerStatus};
@@ -26,6 +25,7 @@ use stratus_core::ops::actions::ActionFilter;
 use stratus_core::ops::servers::{ServerCreate, ServerFilter};
 use stratus_core::views::ServerView;
 use stratus_core::{Cloud, Error};
+use stratus_core::{MetricKind, MetricsQuery};
 
 pub fn routes() -> Router<Cloud> {
     Router::new()
@@ -43,32 +43,15 @@ const SERVER_SORT: &[&str] = &["id", "name", "created"];
 
 /// What rendering a server's embedded server type needs, loaded once per answer.
 #[derive(Debug)]
-pub(crate) struct Catalog {
+struct Catalog {
     prices: Arc<PriceList>,
     locations: Vec<Arc<Location>>,
 }
 
 impl Catalog {
-    pub(crate) fn load(cloud: &Cloud) -> Catalog {
-        match cloud.pricing() {
-            Ok(p) => Catalog { prices: p.list, locations: p.locations },
-            // A catalogue without a price list still has servers to show; their types
-            // then show zero prices rather than the list failing.
-            Err(_) => Catalog {
-                prices: Arc::new(PriceList {
-                    currency: "EUR".into(),
-                    vat_basis_points: 0,
-                    image_per_gb_month: Default::default(),
-                    floating_ipv4_monthly: Default::default(),
-                    floating_ipv6_monthly: Default::default(),
-                    primary_ipv4_hourly: Default::default(),
-                    primary_ipv4_monthly: Default::default(),
-                    traffic_per_tb: Default::default(),
-                    backup_percentage: 0,
-                }),
-                locations: cloud.location_list(None),
-            },
-        }
+    fn load(cloud: &Cloud) -> ApiResult<Catalog> {
+        let pricing = cloud.pricing()?;
+        Ok(Catalog { prices: pricing.list, locations: pricing.locations })
     }
 }
 
@@ -82,7 +65,7 @@ fn ipv6(ip: &PublicIp) -> Value {
 }
 
 /// The Hetzner server object.
-pub(crate) fn render(v: &ServerView, catalog: &Catalog) -> Value {
+fn render(v: &ServerView, catalog: &Catalog) -> Value {
     let s = &v.server;
     json!({
         "id": s.id.0,
@@ -148,14 +131,14 @@ async fn list_servers(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listin
     let terms = listing.sort(SERVER_SORT)?;
     let filter = ServerFilter { common: listing.filter()?, status };
     let servers = cloud.server_list(&p, &filter);
-    let catalog = Catalog::load(&cloud);
+    let catalog = Catalog::load(&cloud)?;
     listing.respond("servers", servers, &terms, server_sort_key, |v| render(v, &catalog))
 }
 
 /// `GET /servers/{id}`: seed 002, "Servers" › "Get a Server".
 async fn get_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
     let view = cloud.server_get(&p, server_id(&id)?)?;
-    Ok(Json(json!({"server": render(&view, &Catalog::load(&cloud))})).into_response())
+    Ok(Json(json!({"server": render(&view, &Catalog::load(&cloud)?)})).into_response())
 }
 
 /// `firewalls[]` of a create request.
@@ -239,9 +222,11 @@ impl CreateServerRequest {
 /// `POST /servers`: seed 002, "Servers" › "Create a Server".
 async fn create_server(State(cloud): State<Cloud>, Auth(p): Auth, body: Bytes) -> ApiResult<Response> {
     let req = json_body::<CreateServerRequest>(&body)?.into_core()?;
+    // Loaded first, so that nothing is created if the answer could not be rendered.
+    let catalog = Catalog::load(&cloud)?;
     let created = cloud.server_create(&p, req).await?;
     let body = json!({
-        "server": render(&created.server, &Catalog::load(&cloud)),
+        "server": render(&created.server, &catalog),
         "action": render::action(&created.action),
         "next_actions": render::actions(&created.next_actions),
         "root_password": created.root_password,
@@ -260,8 +245,9 @@ struct ReplaceServerRequest {
 async fn replace_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, body: Bytes) -> ApiResult<Response> {
     let id = server_id(&id)?;
     let req: ReplaceServerRequest = json_body(&body)?;
+    let catalog = Catalog::load(&cloud)?;
     let view = cloud.server_update(&p, id, req.name, req.labels).await?;
-    Ok(Json(json!({"server": render(&view, &Catalog::load(&cloud))})).into_response())
+    Ok(Json(json!({"server": render(&view, &catalog)})).into_response())
 }
 
 /// `DELETE /servers/{id}`: seed 002, "Servers" › "Delete a Server".

@@ -149,7 +149,7 @@ mod tests {
         }
         assert!(fsn1["included_traffic"].as_i64().expect("bytes") > 0);
         assert_eq!(t["locations"].as_array().map(Vec::len), Some(3));
-        assert_eq!(keys(&t["locations"][0]), ["deprecation", "id", "name"]);
+        assert_eq!(keys(&t["locations"][0]), ["available", "deprecation", "id", "name", "recommended"]);
 
         let r = api.get(&format!("/server_types/{}", t["id"])).await;
         assert_eq!(r.status, StatusCode::OK);

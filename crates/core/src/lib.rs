@@ -21,3 +21,6 @@ pub use cloud::Cloud;
 pub use config::Config;
 pub use error::{Error, FieldError, Result};
 pub use ops::Ref;
+/// The driver-facing types that appear in core's operations, so dialects need not
+/// depend on the compute crate.
+pub use stratus_compute::{ConsoleEndpoint, MetricKind, MetricSeries, MetricsQuery};

@@ -109,8 +109,14 @@ impl State {
                 self.token_by_hash.insert(t.secret_hash.clone(), t.id.0);
             }
             Record::Action(a) if a.is_running() => {
+                // A waiting successor already holds the lock it will need; a later
+                // update of its predecessor must not take it back, or the lock would
+                // be released when the predecessor finishes.
+                let successor = self.successors.get(&a.id).copied();
                 for r in &a.resources {
-                    self.locks.insert(*r, a.id);
+                    if successor.is_none() || self.locks.get(r) != successor.as_ref() {
+                        self.locks.insert(*r, a.id);
+                    }
                 }
                 if let Some(pred) = a.after {
                     self.successors.insert(pred, a.id);

@@ -48,9 +48,7 @@ pub(crate) struct Sessions {
 impl fmt::Debug for Sessions {
     // Tokens are credentials too; show only how many there are.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sessions")
-            .field("open", &self.by_token.len())
-            .finish()
+        f.debug_struct("Sessions").field("open", &self.by_token.len()).finish()
     }
 }
 
@@ -61,11 +59,7 @@ impl Sessions {
         self.by_token.retain(|_, s| s.expires > now);
         let token = random_alphanumeric(TOKEN_LEN);
         let password = random_alphanumeric(PASSWORD_LEN);
-        let session = Session {
-            vm,
-            password: password.clone(),
-            expires: now + CONSOLE_TTL,
-        };
+        let session = Session { vm, password: password.clone(), expires: now + CONSOLE_TTL };
         self.by_token.insert(token.clone(), session);
         (token, password)
     }
@@ -73,10 +67,7 @@ impl Sessions {
     /// The VM and password of a live session. Not single-use: a client may reconnect
     /// with the same credentials until they expire.
     pub(crate) fn lookup(&self, token: &str) -> Option<(VmId, String)> {
-        self.by_token
-            .get(token)
-            .filter(|s| s.expires > Instant::now())
-            .map(|s| (s.vm, s.password.clone()))
+        self.by_token.get(token).filter(|s| s.expires > Instant::now()).map(|s| (s.vm, s.password.clone()))
     }
 
     /// Ends every session of a deleted VM.
@@ -86,11 +77,7 @@ impl Sessions {
 }
 
 fn random_alphanumeric(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
+    rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
 #[cfg(test)]
@@ -103,10 +90,7 @@ mod tests {
         let (token, password) = sessions.open(7);
         assert_eq!(token.len(), TOKEN_LEN);
         assert_eq!(password.len(), PASSWORD_LEN);
-        assert!(token
-            .chars()
-            .chain(password.chars())
-            .all(|c| c.is_ascii_alphanumeric()));
+        assert!(token.chars().chain(password.chars()).all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(sessions.lookup(&token), Some((7, password.clone())));
         // Reusable within the window.
         assert_eq!(sessions.lookup(&token), Some((7, password)));

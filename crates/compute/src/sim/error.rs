@@ -11,11 +11,7 @@ pub(crate) enum SimError {
     NotFound(VmId),
     /// The call's documented precondition on the power state does not hold.
     #[error("VM {id} must be {required} to {operation}")]
-    WrongPowerState {
-        id: VmId,
-        required: &'static str,
-        operation: &'static str,
-    },
+    WrongPowerState { id: VmId, required: &'static str, operation: &'static str },
 }
 
 impl SimError {
@@ -24,11 +20,7 @@ impl SimError {
             PowerState::Running => "running",
             PowerState::Off => "off",
         };
-        SimError::WrongPowerState {
-            id,
-            required,
-            operation,
-        }
+        SimError::WrongPowerState { id, required, operation }
     }
 
     /// The machine-readable code. `not_found` matches the core's and Hetzner's code;

@@ -45,10 +45,7 @@ pub(crate) fn series(vm: VmLoad, query: &MetricsQuery) -> Vec<MetricSeries> {
                 // Precision loss only past 2^53 seconds, far beyond any real timestamp.
                 .map(|(&ts, sample)| (ts as f64, pick(sample)))
                 .collect();
-            out.push(MetricSeries {
-                name: name.to_owned(),
-                values,
-            });
+            out.push(MetricSeries { name: name.to_owned(), values });
         }
     }
     out
@@ -86,10 +83,7 @@ pub(crate) fn sample_times(start: i64, end: i64, step: u32) -> Vec<i64> {
     if span / step + 1 > MAX_SAMPLES {
         step = span.div_ceil(MAX_SAMPLES - 1);
     }
-    (0..=span / step)
-        .filter_map(|k| i64::try_from(k * step).ok())
-        .map(|offset| start + offset)
-        .collect()
+    (0..=span / step).filter_map(|k| i64::try_from(k * step).ok()).map(|offset| start + offset).collect()
 }
 
 /// One instant of a VM's activity, all series at once so they stay consistent
@@ -193,19 +187,10 @@ mod tests {
     }
 
     fn query(kinds: Vec<MetricKind>, start: i64, end: i64, step: u32) -> MetricsQuery {
-        MetricsQuery {
-            kinds,
-            start: at(start),
-            end: at(end),
-            step,
-        }
+        MetricsQuery { kinds, start: at(start), end: at(end), step }
     }
 
-    const RUNNING: VmLoad = VmLoad {
-        id: 42,
-        cores: 2,
-        off_from: None,
-    };
+    const RUNNING: VmLoad = VmLoad { id: 42, cores: 2, off_from: None };
     const T0: i64 = 1_700_000_000;
 
     #[test]
@@ -222,80 +207,38 @@ mod tests {
         let times = sample_times(0, 1_000_000, 1);
         assert!(times.len() <= usize::try_from(MAX_SAMPLES).expect("fits"));
         assert_eq!(times.first(), Some(&0));
-        assert!(times
-            .last()
-            .is_some_and(|&t| t <= 1_000_000 && t > 1_000_000 - 200));
+        assert!(times.last().is_some_and(|&t| t <= 1_000_000 && t > 1_000_000 - 200));
     }
 
     #[test]
     fn series_names_follow_hetzner_in_query_order() {
-        let q = query(
-            vec![MetricKind::Network, MetricKind::Cpu, MetricKind::Network],
-            T0,
-            T0 + 600,
-            60,
-        );
+        let q = query(vec![MetricKind::Network, MetricKind::Cpu, MetricKind::Network], T0, T0 + 600, 60);
         let names: Vec<_> = series(RUNNING, &q).into_iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            [
-                "network.0.pps.in",
-                "network.0.pps.out",
-                "network.0.bandwidth.in",
-                "network.0.bandwidth.out",
-                "cpu"
-            ]
+            ["network.0.pps.in", "network.0.pps.out", "network.0.bandwidth.in", "network.0.bandwidth.out", "cpu"]
         );
         let q = query(vec![MetricKind::Disk], T0, T0 + 600, 60);
         let names: Vec<_> = series(RUNNING, &q).into_iter().map(|s| s.name).collect();
-        assert_eq!(
-            names,
-            [
-                "disk.0.iops.read",
-                "disk.0.iops.write",
-                "disk.0.bandwidth.read",
-                "disk.0.bandwidth.write"
-            ]
-        );
+        assert_eq!(names, ["disk.0.iops.read", "disk.0.iops.write", "disk.0.bandwidth.read", "disk.0.bandwidth.write"]);
     }
 
     #[test]
     fn values_are_plausible_over_a_week() {
-        let q = query(
-            vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network],
-            T0,
-            T0 + 7 * 86_400,
-            300,
-        );
-        for vm in [
-            RUNNING,
-            VmLoad {
-                id: -3,
-                cores: 1,
-                off_from: None,
-            },
-            VmLoad {
-                id: 9_999,
-                cores: 16,
-                off_from: None,
-            },
-        ] {
+        let q = query(vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network], T0, T0 + 7 * 86_400, 300);
+        for vm in
+            [RUNNING, VmLoad { id: -3, cores: 1, off_from: None }, VmLoad { id: 9_999, cores: 16, off_from: None }]
+        {
             let all = series(vm, &q);
             for s in &all {
                 assert_eq!(s.values.len(), 7 * 288 + 1, "{}", s.name);
-                assert!(
-                    s.values.iter().all(|&(_, v)| v.is_finite() && v > 0.0),
-                    "{} has a non-positive value",
-                    s.name
-                );
+                assert!(s.values.iter().all(|&(_, v)| v.is_finite() && v > 0.0), "{} has a non-positive value", s.name);
             }
             let cpu = &all[0].values;
             let cap = 100.0 * f64::from(vm.cores);
             assert!(cpu.iter().all(|&(_, v)| v <= cap));
             // It moves: not a flat line.
-            let (min, max) = cpu.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), &(_, v)| {
-                (lo.min(v), hi.max(v))
-            });
+            let (min, max) = cpu.iter().fold((f64::MAX, 0.0_f64), |(lo, hi), &(_, v)| (lo.min(v), hi.max(v)));
             assert!(max > min * 1.5, "cpu range {min}..{max} is too flat");
         }
     }
@@ -307,33 +250,16 @@ mod tests {
         for &(ts, v) in &coarse[0].values {
             assert!(fine[0].values.contains(&(ts, v)));
         }
-        let other = series(
-            VmLoad { id: 43, ..RUNNING },
-            &query(vec![MetricKind::Cpu], T0, T0 + 3_600, 600),
-        );
+        let other = series(VmLoad { id: 43, ..RUNNING }, &query(vec![MetricKind::Cpu], T0, T0 + 3_600, 600));
         assert_ne!(coarse, other, "different VMs look different");
     }
 
     #[test]
     fn off_vm_is_quiet_from_when_it_stopped() {
-        let vm = VmLoad {
-            off_from: Some(T0 + 300),
-            ..RUNNING
-        };
-        for s in series(
-            vm,
-            &query(
-                vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network],
-                T0,
-                T0 + 600,
-                60,
-            ),
-        ) {
+        let vm = VmLoad { off_from: Some(T0 + 300), ..RUNNING };
+        for s in series(vm, &query(vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network], T0, T0 + 600, 60)) {
             for &(ts, v) in &s.values {
-                #[allow(
-                    clippy::cast_possible_truncation,
-                    reason = "test timestamps are whole seconds"
-                )]
+                #[allow(clippy::cast_possible_truncation, reason = "test timestamps are whole seconds")]
                 let ts = ts as i64;
                 assert_eq!(v == 0.0, ts >= T0 + 300, "{} at {ts}", s.name);
             }

@@ -40,8 +40,7 @@ pub use state::{SimSnapshot, SimVm};
 pub use timing::{ParseSimTimingError, SimTiming, SimTimings};
 
 use crate::driver::{
-    ConsoleEndpoint, DiskSpec, Driver, DriverResult, HardwareSpec, PowerState, Progress, StopMode,
-    VmId, VmSpec,
+    ConsoleEndpoint, DiskSpec, Driver, DriverResult, HardwareSpec, PowerState, Progress, StopMode, VmId, VmSpec,
 };
 use crate::metrics::{MetricSeries, MetricsQuery};
 use async_trait::async_trait;
@@ -89,10 +88,7 @@ impl SimDriver {
 
     /// A simulator with a custom duration table (tests, tuning).
     pub fn with_timings(timings: SimTimings) -> Self {
-        SimDriver {
-            timings,
-            state: Mutex::default(),
-        }
+        SimDriver { timings, state: Mutex::default() }
     }
 
     pub fn timings(&self) -> &SimTimings {
@@ -121,21 +117,12 @@ impl SimDriver {
     }
 
     /// Runs `f` on VM `id` under the lock.
-    fn with_vm<T>(
-        &self,
-        id: VmId,
-        f: impl FnOnce(&mut SimVm) -> Result<T, SimError>,
-    ) -> Result<T, SimError> {
+    fn with_vm<T>(&self, id: VmId, f: impl FnOnce(&mut SimVm) -> Result<T, SimError>) -> Result<T, SimError> {
         f(self.lock().vm(id)?)
     }
 
     /// Fails unless VM `id` exists and is in power state `want`.
-    fn require_power(
-        &self,
-        id: VmId,
-        want: PowerState,
-        operation: &'static str,
-    ) -> Result<(), SimError> {
+    fn require_power(&self, id: VmId, want: PowerState, operation: &'static str) -> Result<(), SimError> {
         self.with_vm(id, |vm| require(vm, want, operation))
     }
 }
@@ -156,18 +143,12 @@ fn resized(from: &HardwareSpec, to: &HardwareSpec) -> HardwareSpec {
     let count = from.disks.len().max(to.disks.len());
     let disks = (0..count)
         .filter_map(|i| match (from.disks.get(i), to.disks.get(i)) {
-            (Some(old), Some(new)) => Some(DiskSpec {
-                size_gb: old.size_gb.max(new.size_gb),
-            }),
+            (Some(old), Some(new)) => Some(DiskSpec { size_gb: old.size_gb.max(new.size_gb) }),
             (Some(only), None) | (None, Some(only)) => Some(only.clone()),
             (None, None) => None,
         })
         .collect();
-    HardwareSpec {
-        cores: to.cores,
-        memory_mb: to.memory_mb,
-        disks,
-    }
+    HardwareSpec { cores: to.cores, memory_mb: to.memory_mb, disks }
 }
 
 #[async_trait]
@@ -201,17 +182,9 @@ impl Driver for SimDriver {
             progress.report(100);
             return Ok(());
         }
-        pause_with_progress(
-            self.timings.create,
-            self.timings.progress_interval,
-            progress,
-        )
-        .await;
+        pause_with_progress(self.timings.create, self.timings.progress_interval, progress).await;
         // A concurrent create of the same id may have finished first; keep its record.
-        self.lock()
-            .vms
-            .entry(spec.id)
-            .or_insert_with(|| SimVm::new(spec.clone(), PowerState::Off));
+        self.lock().vms.entry(spec.id).or_insert_with(|| SimVm::new(spec.clone(), PowerState::Off));
         Ok(())
     }
 
@@ -275,12 +248,7 @@ impl Driver for SimDriver {
         let id = spec.id;
         debug!(vm = id, image = ?spec.image.as_ref().map(|i| &i.name), "sim: rebuild");
         self.require_power(id, PowerState::Off, "rebuild")?;
-        pause_with_progress(
-            self.timings.rebuild,
-            self.timings.progress_interval,
-            progress,
-        )
-        .await;
+        pause_with_progress(self.timings.rebuild, self.timings.progress_interval, progress).await;
         self.with_vm(id, |vm| {
             require(vm, PowerState::Off, "rebuild")?;
             vm.spec = spec.clone();
@@ -292,12 +260,7 @@ impl Driver for SimDriver {
 
     /// Applies cores and memory; disks only grow (a smaller size keeps the current one).
     async fn resize(&self, id: VmId, hardware: &HardwareSpec) -> DriverResult<()> {
-        debug!(
-            vm = id,
-            cores = hardware.cores,
-            memory_mb = hardware.memory_mb,
-            "sim: resize"
-        );
+        debug!(vm = id, cores = hardware.cores, memory_mb = hardware.memory_mb, "sim: resize");
         let unchanged = self.with_vm(id, |vm| {
             require(vm, PowerState::Off, "resize")?;
             Ok(resized(&vm.spec.hardware, hardware) == vm.spec.hardware)
@@ -316,12 +279,7 @@ impl Driver for SimDriver {
 
     /// Works on running VMs too (Hetzner snapshots running servers). The size is
     /// deterministic, see [`SimSnapshot`].
-    async fn snapshot(
-        &self,
-        id: VmId,
-        image_id: i64,
-        progress: &dyn Progress,
-    ) -> DriverResult<f64> {
+    async fn snapshot(&self, id: VmId, image_id: i64, progress: &dyn Progress) -> DriverResult<f64> {
         debug!(vm = id, image = image_id, "sim: snapshot");
         let snapshot = {
             let mut state = self.lock();
@@ -333,12 +291,7 @@ impl Driver for SimDriver {
             }
             SimSnapshot::of(state.vm(id)?, image_id)
         };
-        pause_with_progress(
-            self.timings.snapshot,
-            self.timings.progress_interval,
-            progress,
-        )
-        .await;
+        pause_with_progress(self.timings.snapshot, self.timings.progress_interval, progress).await;
         let mut state = self.lock();
         Ok(state.snapshots.entry(image_id).or_insert(snapshot).size_gb)
     }
@@ -391,10 +344,7 @@ impl Driver for SimDriver {
         let mut state = self.lock();
         state.vm(id)?;
         let (token, password) = state.consoles.open(id);
-        Ok(ConsoleEndpoint {
-            wss_url: format!("/console/{token}"),
-            password,
-        })
+        Ok(ConsoleEndpoint { wss_url: format!("/console/{token}"), password })
     }
 
     async fn metrics(&self, id: VmId, query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {

@@ -88,9 +88,6 @@ impl SimSnapshot {
     pub(crate) fn of(vm: &SimVm, image_id: i64) -> Self {
         let share = 0.03 + 0.095 * unit(vm.spec.id, image_id, Self::SIZE_SALT);
         let size_gb = round2((f64::from(vm.boot_disk_gb()) * share).max(0.3));
-        SimSnapshot {
-            vm: vm.spec.id,
-            size_gb,
-        }
+        SimSnapshot { vm: vm.spec.id, size_gb }
     }
 }

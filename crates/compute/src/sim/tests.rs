@@ -30,15 +30,8 @@ fn spec(id: VmId) -> VmSpec {
     VmSpec {
         id,
         name: format!("vm-{id}"),
-        hardware: HardwareSpec {
-            cores: 2,
-            memory_mb: 4096,
-            disks: vec![DiskSpec { size_gb: 20 }],
-        },
-        image: Some(ImageRef {
-            id: 1,
-            name: "debian-12".into(),
-        }),
+        hardware: HardwareSpec { cores: 2, memory_mb: 4096, disks: vec![DiskSpec { size_gb: 20 }] },
+        image: Some(ImageRef { id: 1, name: "debian-12".into() }),
         ssh_keys: vec!["ssh-ed25519 AAAA test".into()],
         root_password: None,
         user_data: None,
@@ -78,10 +71,7 @@ async fn create_leaves_vm_off_and_is_idempotent() {
     d.create(&spec(1), &rec).await.expect("create");
     assert_eq!(rec.reports(), vec![100]);
     let vm = d.vm(1).expect("created");
-    assert_eq!(
-        (vm.power, vm.boot_count, vm.spec.clone()),
-        (PowerState::Off, 0, spec(1))
-    );
+    assert_eq!((vm.power, vm.boot_count, vm.spec.clone()), (PowerState::Off, 0, spec(1)));
 
     d.start(1).await.expect("start");
     // A repeated create (a replayed step) neither resets nor rebuilds the VM.
@@ -91,10 +81,7 @@ async fn create_leaves_vm_off_and_is_idempotent() {
     d.create(&other, &rec).await.expect("create again");
     assert_eq!(rec.reports(), vec![100]);
     let again = d.vm(1).expect("still there");
-    assert_eq!(
-        (again.power, again.boot_count, again.spec.name.as_str()),
-        (PowerState::Running, 1, "vm-1")
-    );
+    assert_eq!((again.power, again.boot_count, again.spec.name.as_str()), (PowerState::Running, 1, "vm-1"));
 }
 
 #[tokio::test]
@@ -142,26 +129,14 @@ async fn rebuild_needs_the_vm_off_and_replaces_the_image() {
     d.start(1).await.expect("start");
 
     let mut rebuilt = spec(1);
-    rebuilt.image = Some(ImageRef {
-        id: 9,
-        name: "ubuntu-24.04".into(),
-    });
-    assert_eq!(
-        code(d.rebuild(&rebuilt, &NoProgress).await),
-        "invalid_state"
-    );
-    assert_eq!(
-        d.vm(1).expect("vm").spec.image,
-        spec(1).image,
-        "a refused rebuild changes nothing"
-    );
+    rebuilt.image = Some(ImageRef { id: 9, name: "ubuntu-24.04".into() });
+    assert_eq!(code(d.rebuild(&rebuilt, &NoProgress).await), "invalid_state");
+    assert_eq!(d.vm(1).expect("vm").spec.image, spec(1).image, "a refused rebuild changes nothing");
 
     d.stop(1, StopMode::Hard).await.expect("stop");
     let rec = Recorder::default();
     d.rebuild(&rebuilt, &rec).await.expect("rebuild");
-    d.rebuild(&rebuilt, &NoProgress)
-        .await
-        .expect("repeated rebuild");
+    d.rebuild(&rebuilt, &NoProgress).await.expect("repeated rebuild");
     assert_eq!(rec.reports(), vec![100]);
     let vm = d.vm(1).expect("vm");
     assert_eq!((vm.spec.image, vm.power), (rebuilt.image, PowerState::Off));
@@ -172,19 +147,11 @@ async fn resize_needs_the_vm_off_and_never_shrinks_disks() {
     let d = instant();
     created(&d, 1).await;
     let original = spec(1).hardware;
-    let bigger = HardwareSpec {
-        cores: 4,
-        memory_mb: 8192,
-        disks: vec![DiskSpec { size_gb: 40 }],
-    };
+    let bigger = HardwareSpec { cores: 4, memory_mb: 8192, disks: vec![DiskSpec { size_gb: 40 }] };
 
     d.start(1).await.expect("start");
     assert_eq!(code(d.resize(1, &bigger).await), "invalid_state");
-    assert_eq!(
-        d.vm(1).expect("vm").spec.hardware,
-        original,
-        "a refused resize changes nothing"
-    );
+    assert_eq!(d.vm(1).expect("vm").spec.hardware, original, "a refused resize changes nothing");
     d.stop(1, StopMode::Hard).await.expect("stop");
 
     d.resize(1, &bigger).await.expect("resize");
@@ -193,27 +160,14 @@ async fn resize_needs_the_vm_off_and_never_shrinks_disks() {
 
     // Resizing back (the core's undo) reverts cores and memory but keeps the grown disk.
     d.resize(1, &original).await.expect("resize back");
-    let expected = HardwareSpec {
-        disks: bigger.disks.clone(),
-        ..original.clone()
-    };
+    let expected = HardwareSpec { disks: bigger.disks.clone(), ..original.clone() };
     assert_eq!(d.vm(1).expect("vm").spec.hardware, expected);
 
     // Disks can be added; leaving one out of the spec does not remove it.
-    let two_disks = HardwareSpec {
-        disks: vec![DiskSpec { size_gb: 40 }, DiskSpec { size_gb: 10 }],
-        ..original.clone()
-    };
+    let two_disks =
+        HardwareSpec { disks: vec![DiskSpec { size_gb: 40 }, DiskSpec { size_gb: 10 }], ..original.clone() };
     d.resize(1, &two_disks).await.expect("adding a disk");
-    d.resize(
-        1,
-        &HardwareSpec {
-            disks: vec![],
-            ..original
-        },
-    )
-    .await
-    .expect("no disks given");
+    d.resize(1, &HardwareSpec { disks: vec![], ..original }).await.expect("no disks given");
     assert_eq!(d.vm(1).expect("vm").spec.hardware, two_disks);
 }
 
@@ -248,24 +202,16 @@ async fn iso_and_password() {
     created(&d, 1).await;
 
     d.set_iso(1, Some("virtio-win.iso")).await.expect("attach");
-    d.set_iso(1, Some("virtio-win.iso"))
-        .await
-        .expect("attach again");
+    d.set_iso(1, Some("virtio-win.iso")).await.expect("attach again");
     assert_eq!(d.vm(1).expect("vm").iso.as_deref(), Some("virtio-win.iso"));
     d.set_iso(1, None).await.expect("detach");
     d.set_iso(1, None).await.expect("detach again");
     assert_eq!(d.vm(1).expect("vm").iso, None);
 
-    assert_eq!(
-        code(d.set_password(1, "hunter2").await),
-        "invalid_state",
-        "the guest must run"
-    );
+    assert_eq!(code(d.set_password(1, "hunter2").await), "invalid_state", "the guest must run");
     d.start(1).await.expect("start");
     d.set_password(1, "hunter2").await.expect("set password");
-    d.set_password(1, "hunter2")
-        .await
-        .expect("set password again");
+    d.set_password(1, "hunter2").await.expect("set password again");
 }
 
 #[tokio::test]
@@ -289,12 +235,7 @@ async fn unknown_vms_are_not_found() {
     let d = instant();
     created(&d, 1).await;
     let hw = spec(1).hardware;
-    let q = MetricsQuery {
-        kinds: vec![MetricKind::Cpu],
-        start: Utc::now(),
-        end: Utc::now(),
-        step: 60,
-    };
+    let q = MetricsQuery { kinds: vec![MetricKind::Cpu], start: Utc::now(), end: Utc::now(), step: 60 };
     let id = 2;
     let results: Vec<(&str, Result<(), DriverError>)> = vec![
         ("start", d.start(id).await),
@@ -326,39 +267,23 @@ async fn restore_relearns_vms() {
     let d = instant();
     let running = spec(1);
     let off = spec(2);
-    d.restore(&[
-        (running.clone(), PowerState::Running),
-        (off.clone(), PowerState::Off),
-    ])
-    .await
-    .expect("restore");
+    d.restore(&[(running.clone(), PowerState::Running), (off.clone(), PowerState::Off)]).await.expect("restore");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
     assert_eq!(d.power_state(2).await, Ok(PowerState::Off));
     assert_eq!(d.vm(1).expect("vm").spec, running);
 
     // Restored VMs behave like created ones, and a repeated create is a no-op.
-    d.create(&off, &NoProgress)
-        .await
-        .expect("create of restored");
+    d.create(&off, &NoProgress).await.expect("create of restored");
     d.start(2).await.expect("start");
     d.stop(1, StopMode::Hard).await.expect("stop");
 
     // Restoring again makes the control plane's view win, without counting boots.
     let mut resized = running.clone();
     resized.hardware.cores = 8;
-    d.restore(&[(resized.clone(), PowerState::Running)])
-        .await
-        .expect("restore again");
+    d.restore(&[(resized.clone(), PowerState::Running)]).await.expect("restore again");
     let vm = d.vm(1).expect("vm");
-    assert_eq!(
-        (vm.power, vm.spec, vm.boot_count),
-        (PowerState::Running, resized, 0)
-    );
-    assert_eq!(
-        d.power_state(2).await,
-        Ok(PowerState::Running),
-        "VMs left out are kept"
-    );
+    assert_eq!((vm.power, vm.spec, vm.boot_count), (PowerState::Running, resized, 0));
+    assert_eq!(d.power_state(2).await, Ok(PowerState::Running), "VMs left out are kept");
     d.restore(&[]).await.expect("empty restore");
 }
 
@@ -370,44 +295,26 @@ async fn snapshots_have_stable_plausible_sizes() {
     let size = d.snapshot(1, 100, &rec).await.expect("snapshot");
     assert_eq!(rec.reports(), vec![100]);
     assert!((0.6..=2.5).contains(&size), "{size} GB for a 20 GB disk");
-    assert_eq!(
-        d.stored_snapshot(100),
-        Some(SimSnapshot {
-            vm: 1,
-            size_gb: size
-        })
-    );
+    assert_eq!(d.stored_snapshot(100), Some(SimSnapshot { vm: 1, size_gb: size }));
 
     // A repeated step gives the same answer, even once the VM is gone.
     assert_eq!(d.snapshot(1, 100, &NoProgress).await, Ok(size));
     d.delete(1).await.expect("delete vm");
-    assert_eq!(
-        d.snapshot(1, 100, &NoProgress).await,
-        Ok(size),
-        "snapshots outlive their VM"
-    );
+    assert_eq!(d.snapshot(1, 100, &NoProgress).await, Ok(size), "snapshots outlive their VM");
 
     d.delete_snapshot(100).await.expect("delete snapshot");
     assert!(d.stored_snapshot(100).is_none());
     d.delete_snapshot(100).await.expect("delete snapshot again");
-    d.delete_snapshot(12_345)
-        .await
-        .expect("delete unknown snapshot");
+    d.delete_snapshot(12_345).await.expect("delete unknown snapshot");
 
     // Sizes scale with the disk and differ between images.
     let mut big = spec(2);
     big.hardware.disks = vec![DiskSpec { size_gb: 160 }];
     d.create(&big, &NoProgress).await.expect("create");
-    let sizes: Vec<f64> = snapshot_each(&d, 2, [201, 202, 203, 204])
-        .await
-        .into_iter()
-        .map(|r| r.expect("snapshot"))
-        .collect();
+    let sizes: Vec<f64> =
+        snapshot_each(&d, 2, [201, 202, 203, 204]).await.into_iter().map(|r| r.expect("snapshot")).collect();
     assert!(sizes.iter().all(|s| (4.8..=20.0).contains(s)), "{sizes:?}");
-    assert!(
-        sizes.windows(2).any(|w| (w[0] - w[1]).abs() > f64::EPSILON),
-        "{sizes:?}"
-    );
+    assert!(sizes.windows(2).any(|w| (w[0] - w[1]).abs() > f64::EPSILON), "{sizes:?}");
 }
 
 /// Snapshots of one VM into several images, one after another.
@@ -430,15 +337,7 @@ async fn instant_mode_never_sleeps() {
     d.set_password(1, "pw").await.expect("password");
     d.stop(1, StopMode::Graceful).await.expect("stop");
     d.rebuild(&spec(1), &NoProgress).await.expect("rebuild");
-    d.resize(
-        1,
-        &HardwareSpec {
-            cores: 4,
-            ..spec(1).hardware
-        },
-    )
-    .await
-    .expect("resize");
+    d.resize(1, &HardwareSpec { cores: 4, ..spec(1).hardware }).await.expect("resize");
     d.snapshot(1, 7, &NoProgress).await.expect("snapshot");
     d.delete_snapshot(7).await.expect("delete snapshot");
     d.set_rescue(1, true, &[]).await.expect("rescue");
@@ -488,25 +387,15 @@ async fn realistic_no_ops_do_not_sleep() {
     let started = Instant::now();
     created(&d, 1).await;
     d.start(1).await.expect("start of running");
-    d.snapshot(1, 3, &NoProgress)
-        .await
-        .expect("repeated snapshot");
-    d.delete_snapshot(99)
-        .await
-        .expect("delete of missing snapshot");
+    d.snapshot(1, 3, &NoProgress).await.expect("repeated snapshot");
+    d.delete_snapshot(99).await.expect("delete of missing snapshot");
     d.delete(99).await.expect("delete of missing vm");
     d.stop(1, StopMode::Hard).await.expect("stop");
     let after_stop = Instant::now();
     d.stop(1, StopMode::Graceful).await.expect("stop of off");
-    d.resize(1, &spec(1).hardware)
-        .await
-        .expect("resize to the same");
+    d.resize(1, &spec(1).hardware).await.expect("resize to the same");
     assert_eq!(after_stop.elapsed(), Duration::ZERO);
-    assert_eq!(
-        started.elapsed(),
-        d.timings().stop_hard,
-        "only the real stop slept"
-    );
+    assert_eq!(started.elapsed(), d.timings().stop_hard, "only the real stop slept");
 }
 
 #[tokio::test(start_paused = true)]
@@ -541,56 +430,25 @@ async fn metrics_have_the_requested_shape() {
     d.start(1).await.expect("start");
     let end = Utc::now();
     let start = end - ChronoDuration::hours(1);
-    let q = MetricsQuery {
-        kinds: vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network],
-        start,
-        end,
-        step: 60,
-    };
+    let q = MetricsQuery { kinds: vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network], start, end, step: 60 };
     let series = d.metrics(1, &q).await.expect("metrics");
     assert_eq!(series.len(), 9);
     for s in &series {
         assert_eq!(s.values.len(), 61, "{}", s.name);
-        assert!(
-            s.values.iter().all(|&(_, v)| v > 0.0),
-            "{} of a running VM",
-            s.name
-        );
+        assert!(s.values.iter().all(|&(_, v)| v > 0.0), "{} of a running VM", s.name);
         // Precision loss only past 2^53 seconds.
-        assert_eq!(
-            s.values.first().map(|&(ts, _)| ts),
-            Some(start.timestamp() as f64)
-        );
-        assert!(s
-            .values
-            .windows(2)
-            .all(|w| (w[1].0 - w[0].0 - 60.0).abs() < f64::EPSILON));
+        assert_eq!(s.values.first().map(|&(ts, _)| ts), Some(start.timestamp() as f64));
+        assert!(s.values.windows(2).all(|w| (w[1].0 - w[0].0 - 60.0).abs() < f64::EPSILON));
     }
     let cpu_cap = 100.0 * f64::from(spec(1).hardware.cores);
     assert!(series[0].values.iter().all(|&(_, v)| v <= cpu_cap));
 
-    assert_eq!(
-        d.metrics(1, &q).await.expect("again"),
-        series,
-        "repeated queries agree"
-    );
+    assert_eq!(d.metrics(1, &q).await.expect("again"), series, "repeated queries agree");
 
-    let one = MetricsQuery {
-        kinds: vec![MetricKind::Cpu],
-        start: end,
-        end,
-        step: 1,
-    };
+    let one = MetricsQuery { kinds: vec![MetricKind::Cpu], start: end, end, step: 1 };
     assert_eq!(d.metrics(1, &one).await.expect("one")[0].values.len(), 1);
-    let backwards = MetricsQuery {
-        kinds: vec![MetricKind::Cpu],
-        start: end,
-        end: start,
-        step: 60,
-    };
-    assert!(d.metrics(1, &backwards).await.expect("empty")[0]
-        .values
-        .is_empty());
+    let backwards = MetricsQuery { kinds: vec![MetricKind::Cpu], start: end, end: start, step: 60 };
+    assert!(d.metrics(1, &backwards).await.expect("empty")[0].values.is_empty());
     let none = MetricsQuery { kinds: vec![], ..q };
     assert!(d.metrics(1, &none).await.expect("no kinds").is_empty());
 }
@@ -601,17 +459,9 @@ async fn metrics_of_an_off_vm_are_zero_since_it_stopped() {
     created(&d, 1).await; // created off
     let end = Utc::now() + ChronoDuration::seconds(1);
     let start = end - ChronoDuration::hours(1);
-    let q = MetricsQuery {
-        kinds: vec![MetricKind::Cpu],
-        start,
-        end,
-        step: 60,
-    };
+    let q = MetricsQuery { kinds: vec![MetricKind::Cpu], start, end, step: 60 };
     let cpu = d.metrics(1, &q).await.expect("metrics").remove(0).values;
-    let (first, last) = (
-        cpu.first().expect("samples").1,
-        cpu.last().expect("samples").1,
-    );
+    let (first, last) = (cpu.first().expect("samples").1, cpu.last().expect("samples").1);
     assert!(first > 0.0, "history before the stop looks alive");
     assert!(last.abs() < f64::EPSILON, "off now: {last}");
 }
@@ -621,20 +471,11 @@ async fn console_tokens_are_random_and_expire() {
     let d = instant();
     created(&d, 1).await;
     let endpoint = d.console(1).await.expect("console");
-    let token = endpoint
-        .wss_url
-        .strip_prefix("/console/")
-        .expect("path on our listener");
+    let token = endpoint.wss_url.strip_prefix("/console/").expect("path on our listener");
     assert_eq!(token.len(), 32);
     assert_eq!(endpoint.password.len(), 16);
-    assert!(token
-        .chars()
-        .chain(endpoint.password.chars())
-        .all(|c| c.is_ascii_alphanumeric()));
-    assert_eq!(
-        d.console_session(token),
-        Some((1, endpoint.password.clone()))
-    );
+    assert!(token.chars().chain(endpoint.password.chars()).all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(d.console_session(token), Some((1, endpoint.password.clone())));
     assert_eq!(d.console_session("not-a-token"), None);
 
     let second = d.console(1).await.expect("console again");

@@ -151,11 +151,7 @@ pub(crate) async fn pause(total: Duration) {
 
 /// Waits `total` in steps of `interval`, reporting the share done after each step.
 /// Always ends with a report of 100, also when `total` is zero.
-pub(crate) async fn pause_with_progress(
-    total: Duration,
-    interval: Duration,
-    progress: &dyn Progress,
-) {
+pub(crate) async fn pause_with_progress(total: Duration, interval: Duration, progress: &dyn Progress) {
     if total.is_zero() {
         progress.report(100);
         return;
@@ -197,18 +193,9 @@ mod tests {
             assert_eq!(timing.to_string().parse::<SimTiming>(), Ok(timing));
         }
         assert_eq!(" Instant ".parse::<SimTiming>(), Ok(SimTiming::Instant));
-        assert_eq!(
-            "fast".parse::<SimTiming>(),
-            Err(ParseSimTimingError("fast".into()))
-        );
-        assert_eq!(
-            serde_json::to_string(&SimTiming::Instant).ok().as_deref(),
-            Some("\"instant\"")
-        );
-        assert_eq!(
-            serde_json::from_str::<SimTiming>("\"realistic\"").ok(),
-            Some(SimTiming::Realistic)
-        );
+        assert_eq!("fast".parse::<SimTiming>(), Err(ParseSimTimingError("fast".into())));
+        assert_eq!(serde_json::to_string(&SimTiming::Instant).ok().as_deref(), Some("\"instant\""));
+        assert_eq!(serde_json::from_str::<SimTiming>("\"realistic\"").ok(), Some(SimTiming::Realistic));
         assert_eq!(SimTiming::default(), SimTiming::Realistic);
     }
 
@@ -248,12 +235,7 @@ mod tests {
     async fn progress_steps_end_at_100() {
         let rec = Recorder::default();
         let started = tokio::time::Instant::now();
-        pause_with_progress(
-            Duration::from_millis(1_200),
-            Duration::from_millis(500),
-            &rec,
-        )
-        .await;
+        pause_with_progress(Duration::from_millis(1_200), Duration::from_millis(500), &rec).await;
         assert!(started.elapsed() >= Duration::from_millis(1_200));
         assert_eq!(*rec.0.lock().expect("recorder poisoned"), vec![41, 83, 100]);
     }

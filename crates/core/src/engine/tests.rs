@@ -230,7 +230,7 @@ async fn every_server_action_reaches_its_end_state() {
         (ServerAction::DisableRescue, ServerStatus::Running),
         (ServerAction::AttachIso { iso: Ref::Name("virtio-win-0.1.248.iso".into()) }, ServerStatus::Running),
         (ServerAction::DetachIso, ServerStatus::Running),
-        (ServerAction::Rebuild { image: Ref::Name("ubuntu-24.04".into()) }, ServerStatus::Running),
+        (ServerAction::Rebuild { image: Ref::Name("ubuntu-24.04".into()), user_data: None }, ServerStatus::Running),
         (ServerAction::EnableBackup { window: None }, ServerStatus::Running),
         (
             ServerAction::CreateImage {
@@ -259,7 +259,9 @@ async fn every_server_action_reaches_its_end_state() {
     assert!(srv.server.protection.delete && srv.server.protection.rebuild);
     assert!(matches!(cloud.server_delete(&p, id).await, Err(Error::Protected { .. })));
     assert!(matches!(
-        cloud.server_action(&p, id, ServerAction::Rebuild { image: Ref::Name("debian-12".into()) }).await,
+        cloud
+            .server_action(&p, id, ServerAction::Rebuild { image: Ref::Name("debian-12".into()), user_data: None })
+            .await,
         Err(Error::Protected { .. })
     ));
     check_settled(&cloud);
@@ -308,8 +310,10 @@ async fn an_injected_failure_unwinds_the_steps_before_it() {
     settle(&cloud).await;
     let target = FaultTarget::Action { command: Command::RebuildServer, step: None };
     cloud.fault_add(target, 1, "boom", "injected").await.unwrap();
-    let r =
-        cloud.server_action(&p, id, ServerAction::Rebuild { image: Ref::Name("ubuntu-22.04".into()) }).await.unwrap();
+    let r = cloud
+        .server_action(&p, id, ServerAction::Rebuild { image: Ref::Name("ubuntu-22.04".into()), user_data: None })
+        .await
+        .unwrap();
     settle(&cloud).await;
     assert_eq!(cloud.action_get(&p, r.action.id).unwrap().status, ActionStatus::Error);
     // Undo of the stop step starts the VM again.
@@ -357,7 +361,10 @@ async fn recovery_from_a_crash_after_any_commit_is_clean() {
         ids.push(cloud.server_create(&p, create_req(&format!("c{i}"))).await.unwrap().server.server.id);
     }
     settle(&cloud).await;
-    cloud.server_action(&p, ids[0], ServerAction::Rebuild { image: Ref::Name("ubuntu-22.04".into()) }).await.unwrap();
+    cloud
+        .server_action(&p, ids[0], ServerAction::Rebuild { image: Ref::Name("ubuntu-22.04".into()), user_data: None })
+        .await
+        .unwrap();
     cloud
         .server_action(
             &p,

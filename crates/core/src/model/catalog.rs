@@ -108,6 +108,8 @@ pub struct Iso {
     pub id: IsoId,
     pub name: String,
     pub description: String,
+    /// Stored as `type`, as for images.
+    #[serde(rename = "type")]
     pub kind: IsoType,
     pub architecture: Option<String>,
     pub deprecated: Option<DateTime<Utc>>,

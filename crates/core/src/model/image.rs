@@ -50,6 +50,9 @@ pub struct Image {
     pub id: ImageId,
     /// `None` for catalogue images every project sees.
     pub project: Option<ProjectId>,
+    /// Stored as `type` (Hetzner's word), which also keeps it apart from the `kind` tag
+    /// of admin catalogue entries.
+    #[serde(rename = "type")]
     pub kind: ImageType,
     pub status: ImageStatus,
     /// Unique among catalogue images; project images usually have none.

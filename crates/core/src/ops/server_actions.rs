@@ -36,8 +36,10 @@ pub enum ServerAction {
         description: Option<String>,
         labels: Labels,
     },
+    /// `user_data` replaces the server's cloud-init user data when given.
     Rebuild {
         image: Ref,
+        user_data: Option<String>,
     },
     ChangeType {
         server_type: Ref,
@@ -166,7 +168,7 @@ impl Cloud {
                             vec![Step::SnapshotVm { image: img.id }],
                         )
                     }
-                    ServerAction::Rebuild { image: r } => {
+                    ServerAction::Rebuild { image: r, user_data } => {
                         if srv.protection.rebuild {
                             return Err(Error::Protected {
                                 message: "server rebuild is protected; disable rebuild protection first".into(),
@@ -178,6 +180,10 @@ impl Cloud {
                         }
                         let mut rebuilt = srv.clone();
                         rebuilt.image = Some(img.id);
+                        if let Some(user_data) = user_data {
+                            rebuilt.user_data = Some(user_data.clone());
+                            tx.put(Record::Server(Arc::new(rebuilt.clone())));
+                        }
                         root_password = srv.ssh_keys.is_empty().then(|| random_secret(20));
                         let spec = vm_spec(tx.state, &rebuilt, root_password.clone());
                         let steps =
@@ -282,6 +288,10 @@ impl Cloud {
                         }
                         if let Some(r) = rebuild {
                             s2.protection.rebuild = *r;
+                        }
+                        // Hetzner requires both flags to agree (its API documents this).
+                        if s2.protection.delete != s2.protection.rebuild {
+                            return Err(Error::invalid("delete and rebuild protection must have the same value"));
                         }
                         tx.put(Record::Server(Arc::new(s2)));
                         simple(Command::ChangeProtection, Vec::new())
