@@ -10,6 +10,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
+use std::cmp::Ordering;
 use std::sync::Arc;
 use stratus_core::labels::Selector;
 use stratus_core::model::{Action, ActionStatus, Principal};
@@ -86,7 +87,8 @@ impl Listing {
             .collect()
     }
 
-    fn page(&self, total: usize) -> ApiResult<Page> {
+    /// Where the requested page lies in a list of `total` items.
+    pub fn page(&self, total: usize) -> ApiResult<Page> {
         let page = self.params.int("page")?.unwrap_or(1);
         let per_page =
             self.params.int("per_page")?.unwrap_or_else(|| i64::try_from(DEFAULT_PER_PAGE).unwrap_or(i64::MAX));
@@ -125,25 +127,21 @@ impl Listing {
         extra: serde_json::Map<String, Value>,
     ) -> ApiResult<Response> {
         if !terms.is_empty() {
-            items.sort_by(|a, b| {
-                terms
-                    .iter()
-                    .map(|t| {
-                        let ord = sort_key(a, &t.field)
-                            .partial_cmp(&sort_key(b, &t.field))
-                            .unwrap_or(std::cmp::Ordering::Equal);
-                        if t.descending {
-                            ord.reverse()
-                        } else {
-                            ord
-                        }
-                    })
-                    .find(|o| o.is_ne())
-                    .unwrap_or(std::cmp::Ordering::Equal)
-            });
+            items.sort_by(order_by(terms, sort_key));
         }
         let page = self.page(items.len())?;
-        let rendered: Vec<Value> = page.slice(&items).iter().map(render).collect();
+        let rendered = page.slice(&items).iter().map(render).collect();
+        Ok(self.respond_rendered(key, rendered, &page, extra))
+    }
+
+    /// The answer for one page already rendered: `meta.pagination` and the `Link` header.
+    pub fn respond_rendered(
+        &self,
+        key: &'static str,
+        rendered: Vec<Value>,
+        page: &Page,
+        extra: serde_json::Map<String, Value>,
+    ) -> Response {
         let mut body = json!({
             key: rendered,
             "meta": {"pagination": {
@@ -159,10 +157,10 @@ impl Listing {
             fields.extend(extra);
         }
         let mut response = axum::Json(body).into_response();
-        if let Ok(link) = HeaderValue::from_str(&self.link(&page)) {
+        if let Ok(link) = HeaderValue::from_str(&self.link(page)) {
             response.headers_mut().insert(header::LINK, link);
         }
-        Ok(response)
+        response
     }
 
     /// `<url?page=N&per_page=M>; rel="prev", ...` keeping the other parameters.
@@ -219,5 +217,26 @@ impl Listing {
             .collect::<ApiResult<_>>()?;
         let terms = self.sort(ACTION_SORT)?;
         self.respond("actions", cloud.action_list(p, &filter), &terms, action_sort_key, |a| crate::render::action(a))
+    }
+}
+
+/// The comparison `terms` describe: each term in turn, descending where asked.
+pub fn order_by<'a, T>(
+    terms: &'a [SortTerm],
+    sort_key: impl Fn(&T, &str) -> SortKey + 'a,
+) -> impl Fn(&T, &T) -> Ordering + 'a {
+    move |a, b| {
+        terms
+            .iter()
+            .map(|t| {
+                let ord = sort_key(a, &t.field).partial_cmp(&sort_key(b, &t.field)).unwrap_or(Ordering::Equal);
+                if t.descending {
+                    ord.reverse()
+                } else {
+                    ord
+                }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
     }
 }

@@ -5,7 +5,7 @@
 use crate::actions::action_ids;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::list::{Listing, SortKey};
+use crate::list::{order_by, Listing, SortKey};
 use crate::render;
 use crate::request::{json_body, path_id, IdActionPath, IdOrName, IdPath, Params};
 use axum::body::Bytes;
@@ -20,9 +20,9 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use stratus_core::ids::{ActionId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
-use stratus_core::model::{Location, PriceList, PublicIp, ServerStatus};
+use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus};
 use stratus_core::ops::actions::ActionFilter;
-use stratus_core::ops::servers::{ServerCreate, ServerFilter};
+use stratus_core::ops::servers::{ServerCreate, ServerFilter, ServerOrder};
 use stratus_core::views::ServerView;
 use stratus_core::{Cloud, Error};
 use stratus_core::{MetricKind, MetricsQuery};
@@ -104,11 +104,11 @@ fn render(v: &ServerView, catalog: &Catalog) -> Value {
     })
 }
 
-fn server_sort_key(v: &ServerView, field: &str) -> SortKey {
+fn server_sort_key(s: &Server, field: &str) -> SortKey {
     match field {
-        "name" => SortKey::Text(v.server.name.clone()),
-        "created" => SortKey::Time(Some(v.server.created)),
-        _ => SortKey::Int(v.server.id.0),
+        "name" => SortKey::Text(s.name.clone()),
+        "created" => SortKey::Time(Some(s.created)),
+        _ => SortKey::Int(s.id.0),
     }
 }
 
@@ -130,9 +130,12 @@ async fn list_servers(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listin
         .collect::<ApiResult<Vec<_>>>()?;
     let terms = listing.sort(SERVER_SORT)?;
     let filter = ServerFilter { common: listing.filter()?, status };
-    let servers = cloud.server_list(&p, &filter);
+    let cmp = order_by(&terms, server_sort_key);
+    let order: Option<&ServerOrder<'_>> = (!terms.is_empty()).then_some(&cmp);
+    let (page, views) = cloud.server_page(&p, &filter, order, |total| listing.page(total))?;
     let catalog = Catalog::load(&cloud)?;
-    listing.respond("servers", servers, &terms, server_sort_key, |v| render(v, &catalog))
+    let rendered = views.iter().map(|v| render(v, &catalog)).collect();
+    Ok(listing.respond_rendered("servers", rendered, &page, Map::new()))
 }
 
 /// `GET /servers/{id}`: seed 002, "Servers" › "Get a Server".

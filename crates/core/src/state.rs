@@ -40,6 +40,8 @@ pub struct State {
     pub locks: HashMap<ResourceRef, ActionId>,
     /// Derived: running action -> the action waiting to run after it.
     pub successors: HashMap<ActionId, ActionId>,
+    /// Derived: server -> the floating IPs assigned to it.
+    pub floating_by_server: HashMap<ServerId, Vec<IpId>>,
     /// Derived: addresses in use (IPv4 addresses and IPv6 networks), never handed out twice.
     pub addresses: HashMap<String, IpId>,
     /// Where the next IPv4 / IPv6 search starts (not stored: any start finds a free one).
@@ -124,6 +126,12 @@ impl State {
             }
             Record::Ip(ip) => {
                 self.addresses.insert(ip.address.clone(), ip.id);
+                if let (IpRole::Floating, Some(server)) = (ip.role, ip.assignee) {
+                    let ids = self.floating_by_server.entry(server).or_default();
+                    if let Err(at) = ids.binary_search(&ip.id) {
+                        ids.insert(at, ip.id);
+                    }
+                }
             }
             _ => {}
         }
@@ -153,6 +161,14 @@ impl State {
             ResourceKind::Ip => {
                 if let Some(ip) = self.ips.get(&key.id) {
                     self.addresses.remove(&ip.address);
+                    if let Some(server) = ip.assignee {
+                        if let Some(ids) = self.floating_by_server.get_mut(&server) {
+                            ids.retain(|id| *id != ip.id);
+                            if ids.is_empty() {
+                                self.floating_by_server.remove(&server);
+                            }
+                        }
+                    }
                 }
             }
             _ => {}

@@ -58,24 +58,10 @@ pub(crate) fn datacenter_view(state: &State, dc: &Arc<Datacenter>) -> Option<Dat
     })
 }
 
-/// What rendering many servers shares, built once per request: which floating IPs
-/// are assigned to which server, and one view per datacenter.
+/// What rendering many servers shares, built once per request: one view per datacenter.
 #[derive(Debug, Default)]
 pub(crate) struct ServerViewCache {
-    floating: HashMap<ServerId, Vec<IpId>>,
     datacenters: HashMap<DatacenterId, Arc<DatacenterView>>,
-}
-
-impl ServerViewCache {
-    pub(crate) fn new(state: &State) -> Self {
-        let mut floating: HashMap<ServerId, Vec<IpId>> = HashMap::new();
-        for ip in state.ips.values().filter(|ip| ip.role == IpRole::Floating) {
-            if let Some(server) = ip.assignee {
-                floating.entry(server).or_default().push(ip.id);
-            }
-        }
-        ServerViewCache { floating, datacenters: HashMap::new() }
-    }
 }
 
 pub(crate) fn server_view(state: &State, server: &Arc<Server>, cache: &mut ServerViewCache) -> Option<ServerView> {
@@ -95,7 +81,7 @@ pub(crate) fn server_view(state: &State, server: &Arc<Server>, cache: &mut Serve
         iso: server.iso.and_then(|i| state.isos.get(&i.0)).cloned(),
         ipv4: server.ipv4.and_then(|i| state.ips.get(&i.0)).cloned(),
         ipv6: server.ipv6.and_then(|i| state.ips.get(&i.0)).cloned(),
-        floating_ips: cache.floating.get(&server.id).cloned().unwrap_or_default(),
+        floating_ips: state.floating_by_server.get(&server.id).cloned().unwrap_or_default(),
         locked: state.locks.contains_key(&server.id.as_ref()),
     })
 }

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::labels::Labels;
 use crate::model::*;
+use crate::page::Page;
 use crate::state::{State, Tx};
 use crate::store::Record;
 use crate::views::{server_view, ServerView, ServerViewCache};
@@ -48,27 +49,52 @@ pub struct ServerCreated {
     pub root_password: Option<String>,
 }
 
+/// How a dialect orders servers (by its own sort fields).
+pub type ServerOrder<'a> = dyn Fn(&Server, &Server) -> std::cmp::Ordering + 'a;
+
 /// cloud-init user data is capped as Hetzner caps it.
 const MAX_USER_DATA: usize = 32 * 1024;
 
 impl Cloud {
+    /// The project's servers that match, in id order, as views.
     pub fn server_list(&self, p: &Principal, filter: &ServerFilter) -> Vec<ServerView> {
+        let all = |total: usize| Ok::<_, Error>(Page::new(1, total.max(1) as u64, total as u64));
+        self.server_page(p, filter, None, all).map(|(_, views)| views).unwrap_or_default()
+    }
+
+    /// One page of the project's matching servers: filters, sorts by `order` (id order
+    /// when `None`) and asks `page` where the page lies once the total is known. Only the
+    /// page's servers become views, and the list is walked by reference under the lock,
+    /// so a page of 50 out of 10,000 costs little more than a page of 50 out of 50.
+    pub fn server_page<E>(
+        &self,
+        p: &Principal,
+        filter: &ServerFilter,
+        order: Option<&ServerOrder<'_>>,
+        page: impl FnOnce(usize) -> std::result::Result<Page, E>,
+    ) -> std::result::Result<(Page, Vec<ServerView>), E> {
         self.read(|s| {
-            let mut cache = ServerViewCache::new(s);
-            s.servers
+            let mut matching: Vec<&Arc<Server>> = s
+                .servers
                 .values()
                 .filter(|srv| srv.project == p.project)
                 .filter(|srv| filter.common.matches(Some(&srv.name), &srv.labels))
                 .filter(|srv| filter.status.is_empty() || filter.status.contains(&srv.status))
-                .filter_map(|srv| server_view(s, srv, &mut cache))
-                .collect()
+                .collect();
+            if let Some(order) = order {
+                matching.sort_by(|a, b| order(a, b));
+            }
+            let page = page(matching.len())?;
+            let mut cache = ServerViewCache::default();
+            let views = page.slice(&matching).iter().filter_map(|srv| server_view(s, srv, &mut cache)).collect();
+            Ok((page, views))
         })
     }
 
     pub fn server_get(&self, p: &Principal, id: ServerId) -> Result<ServerView> {
         self.read(|s| {
             let srv = own_server(s, p, id)?;
-            server_view(s, srv, &mut ServerViewCache::new(s))
+            server_view(s, srv, &mut ServerViewCache::default())
                 .ok_or_else(|| Error::Internal(format!("server {id} has a dangling datacenter")))
         })
     }
