@@ -125,6 +125,15 @@ async def amain(args) -> int:
             print(f"RESULT creates_per_second={res['rate']:.0f} create_errors={sum(res['errors'].values())}")
             failed |= bool(res["errors"])
             have += res["created"]
+        # let the create actions finish before measuring reads
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < 120:
+            async with session.get(base + "/actions?status=running&per_page=1") as r:
+                doc = await r.json()
+                if r.status != 200 or not doc.get("actions"):
+                    break
+            await asyncio.sleep(0.5)
+        print(f"  (actions settled after {time.perf_counter() - t0:.1f} s)")
         url = base + "/servers?per_page=50"
         # warm-up
         await list_phase(session, lambda: url, 50, 1)

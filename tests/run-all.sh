@@ -6,7 +6,8 @@
 #        hcloud CLI (tests/e2e/hcloud_cli.sh), hcloud-python (pytest), Ansible, crash test
 # Ends with the line "N passed, N failed" counting the e2e suites; exits non-zero if any step
 # (Rust or e2e) failed.
-# Env: STRATUS_SKIP_RUST=1 skips step 2 except the release build; E2E_SUITES=cli,python,ansible,crash
+# Env: STRATUS_SKIP_RUST=1 skips step 2 except the release build (STRATUS_SKIP_BUILD=1 skips that
+# too, for a prebuilt $STRATUS_BIN); E2E_SUITES=cli,python,ansible,crash
 # picks suites; STRATUS_KEEP_DATA=1 keeps the servers' temp dirs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -49,7 +50,9 @@ if [[ -z ${STRATUS_SKIP_RUST:-} ]]; then
 	stage rust "cargo clippy" 1500 cargo clippy --workspace --all-targets -- -D warnings || rust_failed=1
 fi
 built=1
-stage rust "cargo build --release" 1500 cargo build --release || { built=0; rust_failed=1; }
+if [[ -z ${STRATUS_SKIP_BUILD:-} ]]; then
+	stage rust "cargo build --release" 1500 cargo build --release || { built=0; rust_failed=1; }
+fi
 if [[ -z ${STRATUS_SKIP_RUST:-} ]]; then
 	stage rust "cargo test --workspace" 1500 cargo test --workspace || rust_failed=1
 fi
@@ -86,6 +89,8 @@ for r in "${E2E_RESULTS[@]}"; do
 done
 if ((rust_failed)); then
 	echo "rust checks: FAILED (see above)"
+elif ((${#RUST_RESULTS[@]} == 0)); then
+	echo "rust checks: skipped"
 else
 	echo "rust checks: ok"
 fi

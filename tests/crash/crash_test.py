@@ -214,7 +214,9 @@ class Load:
 
     def op_delete_key(self):
         L = self.ledger
-        kid = self.pick(L.keys, L.key_deleted)
+        with L.lock:
+            live = len(L.keys) - len(L.key_deleted)
+        kid = self.pick(L.keys, L.key_deleted) if live > 10 else None
         if kid is None:
             return self.op_create_key()
         try:
@@ -364,8 +366,13 @@ def verify(srv: StratusServer, token: str, L: Ledger, recovery_timeout: float) -
         stuck = [a["id"] for a in all_actions if a["status"] not in ("success", "error")]
         if stuck:
             problems.append(f"actions not ended after recovery: {stuck[:10]}")
+        errs: dict[str, int] = {}
+        for a in all_actions:
+            if a["status"] == "error":
+                k = f"{a['command']}:{(a.get('error') or {}).get('code')}"
+                errs[k] = errs.get(k, 0) + 1
         print(f"    state: {len(servers)} servers, {len(keys)} ssh keys, {len(all_actions)} actions "
-              f"({sum(a['status'] == 'error' for a in all_actions)} error)")
+              f"({sum(errs.values())} error{' ' + str(errs) if errs else ''})")
     except (NoAnswer, RuntimeError) as e:
         problems.append(f"GET /actions failed: {e}")
     return problems
@@ -380,7 +387,7 @@ def run_mode(timing: str, cycles: int, threads: int, rng: random.Random, recover
     try:
         srv.start()
         token = srv.token()
-        keys = keygen_pool(120 * cycles)
+        keys = keygen_pool(150 * cycles)
         ledger = Ledger()
         for cycle in range(1, cycles + 1):
             load = Load(srv.hetzner, token, ledger, keys, rng, tag=f"{timing[0]}{cycle}")

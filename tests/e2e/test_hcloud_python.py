@@ -275,13 +275,26 @@ def test_label_selector_invalid(client):
 
 
 def test_sort_and_name_filter(client, labelled):
-    got = client.servers.get_all(label_selector="lsel=1", sort=["name:desc"])
-    names = [s.name for s in got]
-    assert names == sorted(names, reverse=True)
-    got = client.servers.get_all(label_selector="lsel=1", sort=["id:asc"])
-    assert [s.id for s in got] == sorted(s.id for s in got)
-    got = client.servers.get_all(label_selector="lsel=1", sort=["id:desc"])
-    assert [s.id for s in got] == sorted((s.id for s in got), reverse=True)
+    # ServersClient.get_all has no sort parameter in hcloud-python 2.x: use its raw request
+    def sorted_servers(sort):
+        doc = client.request("GET", "/servers", params={"label_selector": "lsel=1", "sort": sort})
+        return doc["servers"]
+
+    names = [s["name"] for s in sorted_servers("name:desc")]
+    assert len(names) == 3 and names == sorted(names, reverse=True)
+    names = [s["name"] for s in sorted_servers("name")]
+    assert names == sorted(names)
+    ids = [s["id"] for s in sorted_servers("id:asc")]
+    assert ids == sorted(ids)
+    ids = [s["id"] for s in sorted_servers("id:desc")]
+    assert ids == sorted(ids, reverse=True)
+    created = [s["created"] for s in sorted_servers("created:desc")]
+    assert created == sorted(created, reverse=True)
+    keys = client.request("GET", "/ssh_keys", params={"sort": "name:desc", "per_page": 50})["ssh_keys"]
+    assert [k["name"] for k in keys] == sorted((k["name"] for k in keys), reverse=True)
+    with pytest.raises(APIException) as e:
+        sorted_servers("bogus:asc")
+    assert e.value.code == "invalid_input"
     a = client.servers.get_by_id(labelled["a"])
     assert client.servers.get_by_name(a.name).id == a.id
     assert client.servers.get_by_name("no-such-server-xyz") is None
@@ -309,7 +322,11 @@ def test_server_create_with_ssh_key(client, keygen):
     s = client.servers.get_by_id(resp.server.id)
     assert s.status == "running"
     assert s.labels == {"a": "b"}
-    assert s.datacenter.location.name == "nbg1"
+    # hcloud-python 2.x reads the server's `location` (datacenters are deprecated)
+    assert s.location.name == "nbg1"
+    raw = client.request("GET", f"/servers/{s.id}")["server"]
+    assert raw["location"]["name"] == "nbg1" and raw["datacenter"]["location"]["name"] == "nbg1"
+    assert raw["locked"] is False
     assert s.server_type.name == "cx22" and s.image.name == "ubuntu-24.04"
     assert s.public_net.ipv4.ip and s.public_net.ipv6.ip
     assert s.primary_disk_size > 0
