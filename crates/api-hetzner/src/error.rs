@@ -100,7 +100,8 @@ impl IntoResponse for ApiError {
                 }
             },
         };
-        let body = json!({"error": {"code": code, "message": message, "details": details.unwrap_or_else(|| json!({}))}});
+        let body =
+            json!({"error": {"code": code, "message": message, "details": details.unwrap_or_else(|| json!({}))}});
         (status, axum::Json(body)).into_response()
     }
 }

@@ -190,6 +190,19 @@ pub enum CatalogCommand {
         kind: CatalogKind,
         id: i64,
     },
+    /// Show the price list (prices not tied to a server type: VAT, images, IPs,
+    /// traffic, backups) as JSON, the format `set-prices` reads. Money is in
+    /// billionths of the currency unit
+    Prices,
+    /// Replace the price list
+    SetPrices {
+        /// The price list as JSON
+        #[arg(long, value_name = "JSON", conflicts_with = "file", required_unless_present = "file")]
+        json: Option<String>,
+        /// A file holding it; `-` reads stdin
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

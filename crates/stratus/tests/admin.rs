@@ -87,6 +87,24 @@ mod tests {
         admin_ok(&dir, &["catalog", "remove", "location", &loc_id.to_string()]);
         assert_eq!(get_status(&server, &format!("/locations/{loc_id}"), &first).await, 404);
 
+        // The price list, live: shown as JSON, edited, put back, visible in /pricing at once.
+        let mut prices: Value = serde_json::from_str(admin_ok(&dir, &["catalog", "prices"]).trim()).unwrap();
+        assert_eq!(prices["vat_basis_points"], 1900);
+        prices["vat_basis_points"] = json!(2000);
+        admin_ok(&dir, &["catalog", "set-prices", "--json", &prices.to_string()]);
+        let pricing: Value = client()
+            .get(format!("{}/pricing", server.hetzner))
+            .bearer_auth(&first)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(pricing["pricing"]["vat_rate"], "20.00", "{pricing}");
+        let bad = admin(&dir, &["catalog", "set-prices", "--json", "{\"currency\": 1}"]);
+        assert_eq!(bad.status.code(), Some(1));
+
         assert_eq!(admin_ok(&dir, &["sim", "advance", "--hours", "48"]), "0 backup(s) started\n");
 
         // Failures are reported on stderr with a non-zero exit.

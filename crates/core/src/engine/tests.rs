@@ -481,3 +481,100 @@ async fn backups_are_taken_per_window_and_rotated() {
     cloud.server_action(&p, id, ServerAction::DisableBackup).await.unwrap();
     assert!(cloud.image_list(&p, &filter).is_empty(), "disabling backups deletes them");
 }
+
+/// Every action with hypervisor steps, failing at each of its steps in turn, ends in
+/// `error`, unwinds what ran, unlocks, and leaves records that agree with the hypervisor
+/// (power state, rescue, ISO, hardware): the "failure can unwind at any step" promise.
+#[tokio::test]
+async fn every_step_of_every_action_can_fail_and_unwind() {
+    // (command, server powered on first?, the operation, number of steps)
+    type Op = fn() -> ServerAction;
+    let cases: Vec<(Command, bool, Op, usize)> = vec![
+        (Command::StartServer, false, || ServerAction::PowerOn, 1),
+        (Command::StopServer, true, || ServerAction::PowerOff, 1),
+        (Command::ShutdownServer, true, || ServerAction::Shutdown, 1),
+        (Command::RebootServer, true, || ServerAction::Reboot, 1),
+        (Command::ResetServer, true, || ServerAction::Reset, 1),
+        (Command::ResetPassword, true, || ServerAction::ResetPassword, 1),
+        (Command::EnableRescue, true, || ServerAction::EnableRescue { kind: "linux64".into(), ssh_keys: vec![] }, 1),
+        (Command::AttachIso, true, || ServerAction::AttachIso { iso: Ref::Name("virtio-win-0.1.248.iso".into()) }, 1),
+        (
+            Command::CreateImage,
+            true,
+            || ServerAction::CreateImage { kind: ImageType::Snapshot, description: None, labels: Default::default() },
+            1,
+        ),
+        (
+            Command::RebuildServer,
+            true,
+            || ServerAction::Rebuild { image: Ref::Name("ubuntu-24.04".into()), user_data: None },
+            3,
+        ),
+        (
+            Command::ChangeServerType,
+            false,
+            || ServerAction::ChangeType { server_type: Ref::Name("cx42".into()), upgrade_disk: true },
+            1,
+        ),
+    ];
+    for (command, running, op, steps) in cases {
+        for step in 0..steps {
+            let driver = Arc::new(SimDriver::new(SimTiming::Instant));
+            let (cloud, p) = cloud_on(MemoryStore::new(), driver.clone()).await;
+            let id = cloud.server_create(&p, create_req("x")).await.unwrap().server.server.id;
+            settle(&cloud).await;
+            if !running {
+                cloud.server_action(&p, id, ServerAction::PowerOff).await.unwrap();
+                settle(&cloud).await;
+            }
+            cloud.fault_add(FaultTarget::Action { command, step: Some(step) }, 1, "boom", "injected").await.unwrap();
+            let action = cloud.server_action(&p, id, op()).await.unwrap().action;
+            settle(&cloud).await;
+            let what = format!("{command:?} failing at step {step}");
+            let action = cloud.action_get(&p, action.id).unwrap();
+            assert_eq!(action.status, ActionStatus::Error, "{what}");
+            check_settled(&cloud);
+            let view = cloud.server_get(&p, id).unwrap();
+            let vm = driver.vm(id.0).expect("the VM still exists");
+            assert_eq!(view.server.status, ServerStatus::settled(vm.power), "{what}");
+            assert_eq!(view.server.rescue_enabled, vm.rescue.is_some(), "{what}: rescue");
+            assert_eq!(view.iso.map(|i| i.name.clone()), vm.iso, "{what}: iso");
+            assert_eq!(
+                (view.server.hardware.cores, view.server.hardware.memory_mb),
+                (vm.spec.hardware.cores, vm.spec.hardware.memory_mb),
+                "{what}: hardware"
+            );
+            assert_eq!(view.server_type.map(|t| t.name.clone()).as_deref(), Some("cx22"), "{what}: type reverted");
+        }
+    }
+
+    // Deleting, failing at either step, leaves the server (running again after the stop
+    // is undone); creating, failing, leaves nothing.
+    for step in 0..2 {
+        let driver = Arc::new(SimDriver::new(SimTiming::Instant));
+        let (cloud, p) = cloud_on(MemoryStore::new(), driver.clone()).await;
+        let id = cloud.server_create(&p, create_req("d")).await.unwrap().server.server.id;
+        settle(&cloud).await;
+        cloud
+            .fault_add(FaultTarget::Action { command: Command::DeleteServer, step: Some(step) }, 1, "boom", "x")
+            .await
+            .unwrap();
+        let action = cloud.server_delete(&p, id).await.unwrap();
+        settle(&cloud).await;
+        assert_eq!(cloud.action_get(&p, action.id).unwrap().status, ActionStatus::Error);
+        assert_eq!(cloud.server_get(&p, id).unwrap().server.status, ServerStatus::Running, "delete failing at {step}");
+        assert_eq!(driver.vm(id.0).map(|vm| vm.power), Some(PowerState::Running));
+        check_settled(&cloud);
+    }
+    let driver = Arc::new(SimDriver::new(SimTiming::Instant));
+    let (cloud, p) = cloud_on(MemoryStore::new(), driver.clone()).await;
+    cloud
+        .fault_add(FaultTarget::Action { command: Command::CreateServer, step: Some(0) }, 1, "boom", "x")
+        .await
+        .unwrap();
+    let id = cloud.server_create(&p, create_req("c")).await.unwrap().server.server.id;
+    settle(&cloud).await;
+    assert!(cloud.server_get(&p, id).is_err());
+    assert!(driver.vm(id.0).is_none(), "no VM is left behind");
+    check_settled(&cloud);
+}

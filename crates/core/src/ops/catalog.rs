@@ -152,6 +152,12 @@ impl Cloud {
 
     /// Replaces the price list (admin).
     pub async fn price_list_set(&self, list: PriceList) -> Result<()> {
+        if list.currency.len() != 3 || !list.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(Error::invalid_field("currency", "must be a three-letter ISO 4217 code"));
+        }
+        if !(0..=10_000).contains(&list.vat_basis_points) {
+            return Err(Error::invalid_field("vat_basis_points", "must be between 0 and 10000 (100 %)"));
+        }
         self.write(|tx| {
             tx.set_price_list(list);
             Ok(())

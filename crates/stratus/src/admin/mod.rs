@@ -101,6 +101,11 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
             cloud.catalog_remove(key).await?;
             Ok(Value::Null)
         }
+        AdminRequest::PriceListGet => json(&*cloud.pricing()?.list),
+        AdminRequest::PriceListSet { list } => {
+            cloud.price_list_set(*list).await?;
+            json(&*cloud.pricing()?.list)
+        }
         AdminRequest::FaultAction { command, count, step, code, message } => {
             json(&*cloud.fault_add(FaultTarget::Action { command, step }, count, &code, &message).await?)
         }
@@ -256,6 +261,16 @@ fn requests(command: AdminCommand) -> Result<(Vec<AdminRequest>, Format), AdminE
             ))
         }
         AdminCommand::Catalog(CatalogCommand::Remove { kind, id }) => one(AdminRequest::CatalogRemove { kind, id }),
+        AdminCommand::Catalog(CatalogCommand::Prices) => Ok((vec![AdminRequest::PriceListGet], Format::Json)),
+        AdminCommand::Catalog(CatalogCommand::SetPrices { json, file }) => {
+            let text = match (json, file) {
+                (Some(text), _) => text,
+                (None, Some(path)) => read_input(&path)?,
+                (None, None) => return Err(AdminError::Failed("catalog set-prices needs --json or --file".into())),
+            };
+            let list = serde_json::from_str(&text).map_err(AdminError::Entry)?;
+            one(AdminRequest::PriceListSet { list: Box::new(list) })
+        }
         AdminCommand::Fault(FaultCommand::Action { command, count, step, code, message }) => {
             one(AdminRequest::FaultAction {
                 command,

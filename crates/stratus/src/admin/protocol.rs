@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stratus_core::ids::ResourceKind;
-use stratus_core::model::{Access, ApiRefusal, Command};
+use stratus_core::model::{Access, ApiRefusal, Command, PriceList};
 use stratus_core::ops::catalog::CatalogEntry;
 
 /// The longest request line the socket accepts: far above any real catalogue entry,
@@ -56,6 +56,12 @@ pub enum AdminRequest {
         kind: CatalogKind,
         id: i64,
     },
+    /// The price list (what is not priced per server type).
+    PriceListGet,
+    /// Replace the price list.
+    PriceListSet {
+        list: Box<PriceList>,
+    },
     /// Make the next `count` actions running `command` fail at `step` (the last when absent).
     FaultAction {
         command: Command,
@@ -88,6 +94,7 @@ impl AdminRequest {
             AdminRequest::TokenList { .. }
                 | AdminRequest::ProjectList
                 | AdminRequest::CatalogList { .. }
+                | AdminRequest::PriceListGet
                 | AdminRequest::FaultList
         )
     }

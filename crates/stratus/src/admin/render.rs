@@ -49,6 +49,9 @@ pub fn render(request: &AdminRequest, result: Value, format: Format) -> Result<S
         }
         AdminRequest::CatalogPut { .. } => line(serde_json::to_string(&parse::<CatalogEntry>(result)?)?),
         AdminRequest::CatalogRemove { kind, id } => line(format!("removed {} {id}", name_of(kind))),
+        AdminRequest::PriceListGet | AdminRequest::PriceListSet { .. } => {
+            line(serde_json::to_string(&parse::<stratus_core::model::PriceList>(result)?)?)
+        }
         AdminRequest::FaultAction { .. } | AdminRequest::FaultApi { .. } => {
             let f: Fault = parse(result)?;
             line(format!("armed fault {}: {} fails the next {} time(s)", f.id, target(&f.target), f.remaining))
