@@ -192,10 +192,7 @@ async fn list_floating_ip_actions(State(cloud): State<Cloud>, Auth(p): Auth, lis
 /// `GET /floating_ips/actions/{id}`: not in seed 002; today's API answers one floating IP action here.
 async fn get_floating_ip_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Json<Value>> {
     let id = ActionId(path_id(&id, ResourceKind::Action)?);
-    let action = cloud.action_get(&p, id)?;
-    if action.resources.first().is_none_or(|r| r.kind != ResourceKind::Ip) {
-        return Err(Error::not_found(ResourceKind::Action, id).into());
-    }
+    let action = cloud.action_get_of_kind(&p, id, ResourceKind::Ip)?;
     Ok(Json(json!({"action": render::action(&action)})))
 }
 

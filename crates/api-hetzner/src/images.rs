@@ -185,10 +185,7 @@ async fn list_image_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing: 
 /// `GET /images/actions/{id}`: not in seed 002; today's API answers one image action here.
 async fn get_image_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Json<Value>> {
     let id = ActionId(path_id(&id, ResourceKind::Action)?);
-    let action = cloud.action_get(&p, id)?;
-    if action.resources.first().is_none_or(|r| r.kind != ResourceKind::Image) {
-        return Err(Error::not_found(ResourceKind::Action, id).into());
-    }
+    let action = cloud.action_get_of_kind(&p, id, ResourceKind::Image)?;
     Ok(Json(json!({"action": render::action(&action)})))
 }
 

@@ -367,8 +367,6 @@ async fn list_server_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing:
 /// `GET /servers/actions/{id}`: today's `get_server_action` (not in seed 002).
 async fn get_server_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
     let id = ActionId(path_id(&id, ResourceKind::Action)?);
-    let filter = ActionFilter { ids: vec![id], resource_kind: Some(ResourceKind::Server), ..ActionFilter::default() };
-    let action =
-        cloud.action_list(&p, &filter).into_iter().next().ok_or_else(|| Error::not_found(ResourceKind::Action, id))?;
+    let action = cloud.action_get_of_kind(&p, id, ResourceKind::Server)?;
     Ok(Json(json!({"action": render::action(&action)})).into_response())
 }

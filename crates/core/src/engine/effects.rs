@@ -238,17 +238,22 @@ fn delete_server_records(tx: &mut Tx, id: ServerId) {
             tx.put(Record::Ip(Arc::new(ip)));
         }
     }
+    delete_backups(tx, id);
+    tx.delete(id.as_ref());
+}
+
+/// Deletes every backup of a server (its backups go with it, and with its backup plan).
+pub(crate) fn delete_backups(tx: &mut Tx, server: ServerId) {
     let backups: Vec<ImageId> = tx
         .state
         .images
         .values()
-        .filter(|i| i.bound_to == Some(id) && i.kind == ImageType::Backup)
+        .filter(|i| i.bound_to == Some(server) && i.kind == ImageType::Backup)
         .map(|i| i.id)
         .collect();
     for image in backups {
         tx.delete(image.as_ref());
     }
-    tx.delete(id.as_ref());
 }
 
 /// Keeps a server's newest backups, deleting the oldest beyond [`BACKUPS_KEPT`].

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use stratus_compute::VmSpec;
 
-pub(crate) use effects::vm_spec;
+pub(crate) use effects::{delete_backups, vm_spec};
 
 /// Dispatches actions to runner tasks. Disabled until [`Cloud::start`], so that admin
 /// commands working on a stopped server's data leave new actions for `serve` to run.

@@ -50,6 +50,16 @@ impl Cloud {
         })
     }
 
+    /// An action that touches a resource of `kind`, as `GET /images/actions/{id}` asks.
+    pub fn action_get_of_kind(&self, p: &Principal, id: ActionId, kind: ResourceKind) -> Result<Arc<Action>> {
+        let action = self.action_get(p, id)?;
+        if action.resources.iter().any(|r| r.kind == kind) {
+            Ok(action)
+        } else {
+            Err(Error::not_found(ResourceKind::Action, id))
+        }
+    }
+
     /// An action that concerns `resource`, as `GET /servers/{id}/actions/{action_id}` asks.
     pub fn action_get_for(&self, p: &Principal, id: ActionId, resource: ResourceRef) -> Result<Arc<Action>> {
         let action = self.action_get(p, id)?;

@@ -4,7 +4,7 @@
 use super::servers::{check_image_fits, hardware_of, own_server, resolve_image, resolve_server_type, resolve_ssh_keys};
 use super::{addresses, check_labels, check_limit, ensure_write, random_secret, Ref};
 use crate::cloud::Cloud;
-use crate::engine::{create_action, ensure_unlocked, vm_spec, NewAction};
+use crate::engine::{create_action, delete_backups, ensure_unlocked, vm_spec, NewAction};
 use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::labels::Labels;
@@ -238,16 +238,7 @@ impl Cloud {
                         s2.backup_window = None;
                         tx.put(Record::Server(Arc::new(s2)));
                         // Disabling backups deletes the server's backups, as at Hetzner.
-                        let backups: Vec<ImageId> = tx
-                            .state
-                            .images
-                            .values()
-                            .filter(|i| i.bound_to == Some(id) && i.kind == ImageType::Backup)
-                            .map(|i| i.id)
-                            .collect();
-                        for b in backups {
-                            tx.delete(b.as_ref());
-                        }
+                        delete_backups(tx, id);
                         simple(Command::DisableBackup, Vec::new())
                     }
                     ServerAction::AttachIso { iso } => {
