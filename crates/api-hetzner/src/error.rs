@@ -28,6 +28,20 @@ impl From<Error> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Turns a panic in a handler into this dialect's `500 service_error` answer instead of
+/// a dropped connection. Handlers are written not to panic; this is the last line.
+pub fn catch_panics() -> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
+    fn answer(panic: Box<dyn std::any::Any + Send>) -> Response {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        ApiError::Core(Error::Internal(format!("handler panicked: {what}"))).into_response()
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(answer as fn(_) -> _)
+}
+
 /// Hetzner's name of a resource kind, as it appears in messages and action resources.
 pub fn kind_name(kind: ResourceKind) -> &'static str {
     match kind {
@@ -103,5 +117,26 @@ impl IntoResponse for ApiError {
         let body =
             json!({"error": {"code": code, "message": message, "details": details.unwrap_or_else(|| json!({}))}});
         (status, axum::Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_service_error() {
+        let app =
+            axum::Router::new().route("/boom", get(|| async { panic!("bug") as &'static str })).layer(catch_panics());
+        let res = app.oneshot(Request::builder().uri("/boom").body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body: Value =
+            serde_json::from_slice(&axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "service_error");
+        assert_eq!(body["error"]["message"], "internal service error", "the panic message stays in the log");
     }
 }

@@ -60,6 +60,7 @@ pub fn router(cloud: Cloud) -> Router {
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(cloud.clone(), auth::layer))
+        .layer(error::catch_panics())
         .with_state(cloud)
 }
 

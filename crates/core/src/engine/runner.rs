@@ -10,6 +10,16 @@ use stratus_compute::Progress;
 
 /// Runs an action, then whatever waits on it, in turn.
 pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
+    // Resumed after a restart, an action may wait on one that already failed (the
+    // process stopped between the two commits): it must not run.
+    let predecessor_failed = cloud.read(|s| {
+        let after = s.actions.get(&first.0).and_then(|a| a.after);
+        after.and_then(|pred| s.actions.get(&pred.0)).is_some_and(|pred| pred.status == ActionStatus::Error)
+    });
+    if predecessor_failed {
+        fail_chain(&cloud, first).await;
+        return;
+    }
     let mut next = Some(first);
     while let Some(id) = next {
         let succeeded = run_one(&cloud, id).await;

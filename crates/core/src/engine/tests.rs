@@ -578,3 +578,34 @@ async fn every_step_of_every_action_can_fail_and_unwind() {
     assert!(driver.vm(id.0).is_none(), "no VM is left behind");
     check_settled(&cloud);
 }
+
+/// A restart between a failed create and the failing of the start that waited on it
+/// fails the start instead of running it against a server that no longer exists.
+#[tokio::test]
+async fn a_resumed_action_whose_predecessor_failed_fails_too() {
+    let (cloud, p, store) = instant().await;
+    cloud.fault_add(FaultTarget::Action { command: Command::CreateServer, step: None }, 1, "boom", "x").await.unwrap();
+    let created = cloud.server_create(&p, create_req("gone")).await.unwrap();
+    settle(&cloud).await;
+    let start = created.next_actions[0].id;
+    // Find the commit at which the create had failed but the start was still running.
+    let n = (1..=store.batches())
+        .find(|n| {
+            let snap = store.snapshot_at(*n);
+            let status = |id: crate::ids::ActionId| {
+                snap.records.iter().find_map(|r| match r {
+                    crate::store::Record::Action(a) if a.id == id => Some(a.status),
+                    _ => None,
+                })
+            };
+            status(created.action.id) == Some(ActionStatus::Error) && status(start) == Some(ActionStatus::Running)
+        })
+        .expect("such a commit point exists");
+    let driver = Arc::new(SimDriver::new(SimTiming::Instant));
+    let (cloud, _) = cloud_on(store.reopen_at(n), driver).await;
+    settle(&cloud).await;
+    let start = cloud.read(|s| s.actions.get(&start.0).cloned()).unwrap();
+    assert_eq!(start.status, ActionStatus::Error);
+    assert_eq!(start.error.as_ref().map(|e| e.code.as_str()), Some("action_failed"), "not run: {start:?}");
+    check_settled(&cloud);
+}
