@@ -33,8 +33,10 @@ const DEFAULT_PROJECT: &str = "default";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    #[error("the qemu driver is not implemented yet; use --driver sim")]
-    QemuNotImplemented,
+    /// `--driver qemu` is part of the interface; the driver itself is the next issue on
+    /// the roadmap, so until it lands the choice is refused before anything is touched.
+    #[error("the qemu driver is not available in this version of Stratus; use --driver sim")]
+    QemuUnavailable,
     #[error(transparent)]
     DataDir(#[from] DataDirError),
     #[error("cannot listen on {addr}: {source}")]
@@ -53,7 +55,7 @@ pub async fn run(settings: ServeSettings) -> Result<(), ServeError> {
     // Checked before touching the data directory: a misconfigured start changes nothing.
     let sim = match settings.driver {
         DriverKind::Sim => Arc::new(SimDriver::new(settings.sim_timing)),
-        DriverKind::Qemu => return Err(ServeError::QemuNotImplemented),
+        DriverKind::Qemu => return Err(ServeError::QemuUnavailable),
     };
     let data = DataDir::create_and_lock(&settings.data_dir)?;
     let cloud = data.open_cloud(sim.clone(), settings.core.clone()).await?;

@@ -57,7 +57,7 @@ mod tests {
         let out = serve_cmd(Some(&dir), &["--driver", "qemu", "--listen", "127.0.0.1:0"]).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("qemu driver is not implemented"), "{stderr}");
+        assert!(stderr.contains("qemu driver is not available"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!dir.exists(), "a refused start leaves no data directory behind");
 
