@@ -11,11 +11,13 @@ use crate::list::Listing;
 use crate::render;
 use crate::request::{path_id, IdPath, Params};
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
-use stratus_core::ids::{ActionId, ResourceKind};
+use serde_json::{json, Value};
+use stratus_core::ids::{ActionId, ResourceKind, ResourceRef};
+use stratus_core::model::{Action, Principal};
 use stratus_core::ops::actions::ActionFilter;
 use stratus_core::{Cloud, Error};
 
@@ -46,7 +48,51 @@ async fn get_multiple_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing
 
 /// `GET /actions/{id}`: seed 002, "Actions" › "Get one Action".
 async fn get_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    let id = ActionId(path_id(&id, ResourceKind::Action)?);
-    let action = cloud.action_get(&p, id)?;
-    Ok(Json(json!({ "action": render::action(&action) })).into_response())
+    Ok(one(&*cloud.action_get(&p, action_id(&id)?)?))
+}
+
+fn action_id(raw: &str) -> ApiResult<ActionId> {
+    Ok(ActionId(path_id(raw, ResourceKind::Action)?))
+}
+
+/// `{"action": ...}`, as every single-action answer.
+pub(crate) fn one(action: &Action) -> Response {
+    Json(json!({ "action": render::action(action) })).into_response()
+}
+
+/// `201 {"action": ..., <extra fields>}`, as every request that starts an action answers.
+pub(crate) fn created(action: &Action, extra: Value) -> Response {
+    let mut body = json!({"action": render::action(action)});
+    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+        body.extend(extra);
+    }
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// `GET /{resources}/{id}/actions`: the actions of one resource the project sees.
+pub(crate) fn list_for(cloud: &Cloud, p: &Principal, listing: &Listing, resource: ResourceRef) -> ApiResult<Response> {
+    cloud.ensure_visible(p, resource)?;
+    listing.actions(cloud, p, ActionFilter { resource: Some(resource), ..ActionFilter::default() })
+}
+
+/// `GET /{resources}/{id}/actions/{action_id}`.
+pub(crate) fn get_for(cloud: &Cloud, p: &Principal, resource: ResourceRef, raw_action_id: &str) -> ApiResult<Response> {
+    Ok(one(&*cloud.action_get_for(p, action_id(raw_action_id)?, resource)?))
+}
+
+/// `GET /{resources}/actions` (today's API): the actions touching any resource of `kind`.
+pub(crate) fn list_of_kind(cloud: &Cloud, p: &Principal, listing: &Listing, kind: ResourceKind) -> ApiResult<Response> {
+    let filter =
+        ActionFilter { ids: action_ids(&listing.params)?, resource_kind: Some(kind), ..ActionFilter::default() };
+    listing.actions(cloud, p, filter)
+}
+
+/// `GET /{resources}/actions/{id}` (today's API).
+pub(crate) fn get_of_kind(
+    cloud: &Cloud,
+    p: &Principal,
+    raw_action_id: &str,
+    kind: ResourceKind,
+) -> ApiResult<Response> {
+    Ok(one(&*cloud.action_get_of_kind(p, action_id(raw_action_id)?, kind)?))
 }

@@ -1,6 +1,7 @@
 //! `/floating_ips` and their actions: seed 002, "Floating IPs" and "Floating IP Actions";
 //! shapes from `hetzner-cloud-openapi.json` (`floating_ip`, `create_floating_ip_request`, ...).
 
+use crate::actions;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::list::{Listing, SortKey};
@@ -14,10 +15,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use stratus_core::ids::{ActionId, IpId, ResourceKind, ServerId};
+use stratus_core::ids::{IpId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{Action, IpFamily, PublicIp};
-use stratus_core::ops::actions::ActionFilter;
 use stratus_core::ops::floating_ips::{FloatingIpAction, FloatingIpCreate, FloatingIpUpdate, FloatingIpView};
 use stratus_core::{Cloud, Error};
 
@@ -71,7 +71,7 @@ fn sort_key(v: &FloatingIpView, field: &str) -> SortKey {
 }
 
 fn action_created(action: &Action) -> Response {
-    (StatusCode::CREATED, Json(json!({"action": render::action(action)}))).into_response()
+    actions::created(action, Value::Null)
 }
 
 fn ip_id(raw: &str) -> ApiResult<IpId> {
@@ -160,9 +160,7 @@ async fn list_actions_for_floating_ip(
     id: IdPath,
     listing: Listing,
 ) -> ApiResult<Response> {
-    let id = ip_id(&id)?;
-    cloud.floating_ip_get(&p, id)?;
-    listing.actions(&cloud, &p, ActionFilter { resource: Some(id.as_ref()), ..ActionFilter::default() })
+    actions::list_for(&cloud, &p, &listing, ip_id(&id)?.as_ref())
 }
 
 /// `GET /floating_ips/{id}/actions/{action_id}`: seed 002, "Floating IP Actions" › "Get an Action for a Floating IP".
@@ -170,30 +168,19 @@ async fn get_action_for_floating_ip(
     State(cloud): State<Cloud>,
     Auth(p): Auth,
     ids: IdActionPath,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let (id, action_id) = &*ids;
-    let id = ip_id(id)?;
-    let action_id = ActionId(path_id(action_id, ResourceKind::Action)?);
-    cloud.floating_ip_get(&p, id)?;
-    let action = cloud.action_get_for(&p, action_id, id.as_ref())?;
-    Ok(Json(json!({"action": render::action(&action)})))
+    actions::get_for(&cloud, &p, ip_id(id)?.as_ref(), action_id)
 }
 
 /// `GET /floating_ips/actions`: not in seed 002; today's API lists every floating IP action here.
 async fn list_floating_ip_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
-    let filter = ActionFilter {
-        ids: crate::actions::action_ids(&listing.params)?,
-        resource_kind: Some(ResourceKind::Ip),
-        ..ActionFilter::default()
-    };
-    listing.actions(&cloud, &p, filter)
+    actions::list_of_kind(&cloud, &p, &listing, ResourceKind::Ip)
 }
 
 /// `GET /floating_ips/actions/{id}`: not in seed 002; today's API answers one floating IP action here.
-async fn get_floating_ip_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Json<Value>> {
-    let id = ActionId(path_id(&id, ResourceKind::Action)?);
-    let action = cloud.action_get_of_kind(&p, id, ResourceKind::Ip)?;
-    Ok(Json(json!({"action": render::action(&action)})))
+async fn get_floating_ip_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
+    actions::get_of_kind(&cloud, &p, &id, ResourceKind::Ip)
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,23 +1,23 @@
 //! `/images` and their actions: seed 002, "Images" and "Image Actions"; shapes from
 //! `hetzner-cloud-openapi.json` (`image`, `list_images`, `replace_image`, ...).
 
+use crate::actions;
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::list::{Listing, SortKey};
-use crate::render::{self, ts, ts_opt};
+use crate::render::{ts, ts_opt};
 use crate::request::{json_body, path_id, IdActionPath, IdPath};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use stratus_core::ids::{ActionId, ImageId, ResourceKind, ServerId};
+use stratus_core::ids::{ImageId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{Image, ImageStatus, ImageType};
-use stratus_core::ops::actions::ActionFilter;
 use stratus_core::ops::images::{ImageFilter, ImageUpdate};
 use stratus_core::views::ImageView;
 use stratus_core::{Cloud, Error};
@@ -157,36 +157,23 @@ async fn list_actions_for_image(
     id: IdPath,
     listing: Listing,
 ) -> ApiResult<Response> {
-    let id = ImageId(path_id(&id, ResourceKind::Image)?);
-    cloud.image_get(&p, id)?;
-    listing.actions(&cloud, &p, ActionFilter { resource: Some(id.as_ref()), ..ActionFilter::default() })
+    actions::list_for(&cloud, &p, &listing, ImageId(path_id(&id, ResourceKind::Image)?).as_ref())
 }
 
 /// `GET /images/{id}/actions/{action_id}`: seed 002, "Image Actions" › "Get an Action for an Image".
-async fn get_action_for_image(State(cloud): State<Cloud>, Auth(p): Auth, ids: IdActionPath) -> ApiResult<Json<Value>> {
+async fn get_action_for_image(State(cloud): State<Cloud>, Auth(p): Auth, ids: IdActionPath) -> ApiResult<Response> {
     let (id, action_id) = &*ids;
-    let id = ImageId(path_id(id, ResourceKind::Image)?);
-    let action_id = ActionId(path_id(action_id, ResourceKind::Action)?);
-    cloud.image_get(&p, id)?;
-    let action = cloud.action_get_for(&p, action_id, id.as_ref())?;
-    Ok(Json(json!({"action": render::action(&action)})))
+    actions::get_for(&cloud, &p, ImageId(path_id(id, ResourceKind::Image)?).as_ref(), action_id)
 }
 
 /// `GET /images/actions`: not in seed 002; today's API lists every image action here.
 async fn list_image_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
-    let filter = ActionFilter {
-        ids: crate::actions::action_ids(&listing.params)?,
-        resource_kind: Some(ResourceKind::Image),
-        ..ActionFilter::default()
-    };
-    listing.actions(&cloud, &p, filter)
+    actions::list_of_kind(&cloud, &p, &listing, ResourceKind::Image)
 }
 
 /// `GET /images/actions/{id}`: not in seed 002; today's API answers one image action here.
-async fn get_image_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Json<Value>> {
-    let id = ActionId(path_id(&id, ResourceKind::Action)?);
-    let action = cloud.action_get_of_kind(&p, id, ResourceKind::Image)?;
-    Ok(Json(json!({"action": render::action(&action)})))
+async fn get_image_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
+    actions::get_of_kind(&cloud, &p, &id, ResourceKind::Image)
 }
 
 #[derive(Debug, Deserialize)]
@@ -204,5 +191,5 @@ async fn change_image_protection(
     let id = ImageId(path_id(&id, ResourceKind::Image)?);
     let body: ChangeProtection = json_body(&body)?;
     let action = cloud.image_change_protection(&p, id, body.delete).await?;
-    Ok((StatusCode::CREATED, Json(json!({"action": render::action(&action)}))).into_response())
+    Ok(actions::created(&action, Value::Null))
 }

@@ -5,14 +5,13 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::render;
 use crate::request::{json_body, path_id, IdOrName, IdPath};
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
+use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use stratus_core::ids::{ResourceKind, ServerId};
@@ -51,11 +50,7 @@ async fn run(cloud: &Cloud, p: &Principal, id: &str, op: ServerAction) -> ApiRes
 
 /// `201 {"action": ..., <extra>}`, as every server action answers.
 fn created(result: &ServerActionResult, extra: Value) -> Response {
-    let mut body = json!({"action": render::action(&result.action)});
-    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        body.extend(extra);
-    }
-    (StatusCode::CREATED, Json(body)).into_response()
+    crate::actions::created(&result.action, extra)
 }
 
 /// Runs an action whose answer is the action alone.

@@ -2,7 +2,7 @@
 //! "Server Actions" (the action lists); shapes from `hetzner-cloud-openapi.json`
 //! (`server`, `create_server_request`, `create_server_response`, `metrics`, ...).
 
-use crate::actions::action_ids;
+use crate::actions;
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::list::{order_by, Listing, SortKey};
@@ -18,10 +18,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use stratus_core::ids::{ActionId, ResourceKind, ServerId};
+use stratus_core::ids::{ResourceKind, ServerId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus};
-use stratus_core::ops::actions::ActionFilter;
 use stratus_core::ops::servers::{ServerCreate, ServerFilter, ServerOrder};
 use stratus_core::views::ServerView;
 use stratus_core::{Cloud, Error};
@@ -255,8 +254,7 @@ async fn replace_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, b
 
 /// `DELETE /servers/{id}`: seed 002, "Servers" › "Delete a Server".
 async fn delete_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    let action = cloud.server_delete(&p, server_id(&id)?).await?;
-    Ok(Json(json!({"action": render::action(&action)})).into_response())
+    Ok(actions::one(&*cloud.server_delete(&p, server_id(&id)?).await?))
 }
 
 /// Hetzner answers at most this many samples per series, widening `step` to fit...
@@ -334,9 +332,7 @@ async fn list_actions_for_server(
     id: IdPath,
     listing: Listing,
 ) -> ApiResult<Response> {
-    let id = server_id(&id)?;
-    cloud.server_get(&p, id)?;
-    listing.actions(&cloud, &p, ActionFilter { resource: Some(id.as_ref()), ..ActionFilter::default() })
+    actions::list_for(&cloud, &p, &listing, server_id(&id)?.as_ref())
 }
 
 /// `GET /servers/{id}/actions/{action_id}`: seed 002, "Server Actions" › "Get a specific
@@ -346,27 +342,16 @@ async fn get_action_for_server(
     Auth(p): Auth,
     Path((id, action_id)): IdActionPath,
 ) -> ApiResult<Response> {
-    let id = server_id(&id)?;
-    let action_id = ActionId(path_id(&action_id, ResourceKind::Action)?);
-    cloud.server_get(&p, id)?;
-    let action = cloud.action_get_for(&p, action_id, id.as_ref())?;
-    Ok(Json(json!({"action": render::action(&action)})).into_response())
+    actions::get_for(&cloud, &p, server_id(&id)?.as_ref(), &action_id)
 }
 
 /// `GET /servers/actions`: today's `list_server_actions` (not in seed 002): the actions
 /// of all the project's servers.
 async fn list_server_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
-    let filter = ActionFilter {
-        ids: action_ids(&listing.params)?,
-        resource_kind: Some(ResourceKind::Server),
-        ..ActionFilter::default()
-    };
-    listing.actions(&cloud, &p, filter)
+    actions::list_of_kind(&cloud, &p, &listing, ResourceKind::Server)
 }
 
 /// `GET /servers/actions/{id}`: today's `get_server_action` (not in seed 002).
 async fn get_server_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    let id = ActionId(path_id(&id, ResourceKind::Action)?);
-    let action = cloud.action_get_of_kind(&p, id, ResourceKind::Server)?;
-    Ok(Json(json!({"action": render::action(&action)})).into_response())
+    actions::get_of_kind(&cloud, &p, &id, ResourceKind::Server)
 }

@@ -1,5 +1,8 @@
 //! Reading actions.
 
+use super::floating_ips::own_floating;
+use super::images::visible_image;
+use super::servers::own_server;
 use crate::cloud::Cloud;
 use crate::error::{Error, Result};
 use crate::ids::*;
@@ -60,8 +63,21 @@ impl Cloud {
         }
     }
 
-    /// An action that concerns `resource`, as `GET /servers/{id}/actions/{action_id}` asks.
+    /// Fails with `not_found` unless `resource` is one this project sees (as its own GET
+    /// would answer): the check before listing or reading a resource's actions.
+    pub fn ensure_visible(&self, p: &Principal, resource: ResourceRef) -> Result<()> {
+        self.read(|s| match resource.kind {
+            ResourceKind::Server => own_server(s, p, ServerId(resource.id)).map(drop),
+            ResourceKind::Ip => own_floating(s, p, IpId(resource.id)).map(drop),
+            ResourceKind::Image => visible_image(s, p, ImageId(resource.id)).map(drop),
+            kind => Err(Error::not_found(kind, resource.id)),
+        })
+    }
+
+    /// An action that concerns `resource`, as `GET /servers/{id}/actions/{action_id}` asks;
+    /// `not_found` for the resource first if the project does not see it.
     pub fn action_get_for(&self, p: &Principal, id: ActionId, resource: ResourceRef) -> Result<Arc<Action>> {
+        self.ensure_visible(p, resource)?;
         let action = self.action_get(p, id)?;
         if action.resources.contains(&resource) {
             Ok(action)

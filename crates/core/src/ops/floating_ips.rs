@@ -65,7 +65,7 @@ fn view(s: &State, ip: &Arc<PublicIp>) -> Option<FloatingIpView> {
     })
 }
 
-fn own_floating<'a>(s: &'a State, p: &Principal, id: IpId) -> Result<&'a Arc<PublicIp>> {
+pub(crate) fn own_floating<'a>(s: &'a State, p: &Principal, id: IpId) -> Result<&'a Arc<PublicIp>> {
     s.ips
         .get(&id.0)
         .filter(|ip| ip.project == p.project && ip.role == IpRole::Floating)

@@ -37,7 +37,7 @@ fn visible(image: &Image, p: &Principal) -> bool {
     image.project.is_none_or(|owner| owner == p.project)
 }
 
-fn visible_image<'a>(s: &'a State, p: &Principal, id: ImageId) -> Result<&'a Arc<Image>> {
+pub(crate) fn visible_image<'a>(s: &'a State, p: &Principal, id: ImageId) -> Result<&'a Arc<Image>> {
     s.images.get(&id.0).filter(|i| visible(i, p)).ok_or_else(|| Error::not_found(ResourceKind::Image, id))
 }
 
