@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use stratus_core::ids::{IsoId, ResourceKind};
 use stratus_core::model::{Iso, IsoType};
+use stratus_core::ops::catalog::IsoFilter;
 use stratus_core::Cloud;
 
 pub fn routes() -> Router<Cloud> {
@@ -42,18 +43,13 @@ pub(crate) fn render_iso(iso: &Iso) -> Value {
 /// `GET /isos`: seed 002, "ISOs" › "Get all ISOs". Deprecated ISOs are left out.
 async fn list_isos(State(cloud): State<Cloud>, Auth(_): Auth, listing: Listing) -> ApiResult<Response> {
     let params = &listing.params;
-    let architecture = params.get("architecture");
-    let wildcard = params.bool("include_architecture_wildcard")?.unwrap_or(false);
-    let mut isos = cloud.iso_list(params.get("name"), false);
-    // TODO-fidelity: core's iso_list has no architecture filter; this is the query's
-    // meaning (an ISO without architecture fits any, shown only with the wildcard flag)
-    // until core grows one.
-    if let Some(want) = architecture {
-        isos.retain(|i| match &i.architecture {
-            Some(a) => a == want,
-            None => wildcard,
-        });
-    }
+    let filter = IsoFilter {
+        name: params.get("name").map(str::to_string),
+        architecture: params.get("architecture").map(str::to_string),
+        include_architecture_wildcard: params.bool("include_architecture_wildcard")?.unwrap_or(false),
+        include_deprecated: false,
+    };
+    let isos = cloud.iso_list(&filter);
     let terms = listing.sort(&["id", "name"])?;
     listing.respond("isos", isos, &terms, sort_key, |i| render_iso(i))
 }

@@ -50,13 +50,19 @@ impl Cloud {
     }
 
     /// ISOs; deprecated ones only when asked for (they can still be fetched by id).
-    pub fn iso_list(&self, name: Option<&str>, include_deprecated: bool) -> Vec<Arc<Iso>> {
+    pub fn iso_list(&self, filter: &IsoFilter) -> Vec<Arc<Iso>> {
         let now = now();
         self.read(|s| {
             s.isos
                 .values()
-                .filter(|i| name.is_none_or(|n| i.name == n))
-                .filter(|i| include_deprecated || i.deprecated.is_none_or(|d| d > now))
+                .filter(|i| filter.name.as_ref().is_none_or(|n| &i.name == n))
+                .filter(|i| filter.include_deprecated || i.deprecated.is_none_or(|d| d > now))
+                .filter(|i| match (&filter.architecture, &i.architecture) {
+                    (None, _) => true,
+                    (Some(want), Some(arch)) => want == arch,
+                    // An ISO without an architecture fits any, shown only when asked for.
+                    (Some(_), None) => filter.include_architecture_wildcard,
+                })
                 .cloned()
                 .collect()
         })
@@ -200,6 +206,16 @@ impl Cloud {
         })
         .await
     }
+}
+
+/// Filters for listing ISOs.
+#[derive(Debug, Clone, Default)]
+pub struct IsoFilter {
+    pub name: Option<String>,
+    pub architecture: Option<String>,
+    /// With `architecture`: also ISOs that have none (they boot on any).
+    pub include_architecture_wildcard: bool,
+    pub include_deprecated: bool,
 }
 
 /// Everything prices are shown from.
