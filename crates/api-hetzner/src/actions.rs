@@ -48,7 +48,15 @@ async fn get_multiple_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing
 
 /// `GET /actions/{id}`: seed 002, "Actions" › "Get one Action".
 async fn get_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    Ok(one(&*cloud.action_get(&p, action_id(&id)?)?))
+    Ok(one(&cloud, &*shown(cloud.action_get(&p, action_id(&id)?)?)?))
+}
+
+/// Actions of kinds this dialect has no command for are not shown, as if missing.
+fn shown(action: std::sync::Arc<Action>) -> ApiResult<std::sync::Arc<Action>> {
+    match crate::commands::command(&action.kind) {
+        Some(_) => Ok(action),
+        None => Err(Error::not_found(ResourceKind::Action, action.id).into()),
+    }
 }
 
 fn action_id(raw: &str) -> ApiResult<ActionId> {
@@ -56,13 +64,13 @@ fn action_id(raw: &str) -> ApiResult<ActionId> {
 }
 
 /// `{"action": ...}`, as every single-action answer.
-pub(crate) fn one(action: &Action) -> Response {
-    Json(json!({ "action": render::action(action) })).into_response()
+pub(crate) fn one(cloud: &Cloud, action: &Action) -> Response {
+    Json(json!({ "action": render::action(cloud, action) })).into_response()
 }
 
 /// `201 {"action": ..., <extra fields>}`, as every request that starts an action answers.
-pub(crate) fn created(action: &Action, extra: Value) -> Response {
-    let mut body = json!({"action": render::action(action)});
+pub(crate) fn created(cloud: &Cloud, action: &Action, extra: Value) -> Response {
+    let mut body = json!({"action": render::action(cloud, action)});
     if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
         body.extend(extra);
     }
@@ -77,7 +85,7 @@ pub(crate) fn list_for(cloud: &Cloud, p: &Principal, listing: &Listing, resource
 
 /// `GET /{resources}/{id}/actions/{action_id}`.
 pub(crate) fn get_for(cloud: &Cloud, p: &Principal, resource: ResourceRef, raw_action_id: &str) -> ApiResult<Response> {
-    Ok(one(&*cloud.action_get_for(p, action_id(raw_action_id)?, resource)?))
+    Ok(one(cloud, &*shown(cloud.action_get_for(p, action_id(raw_action_id)?, resource)?)?))
 }
 
 /// `GET /{resources}/actions` (today's API): the actions touching any resource of `kind`.
@@ -94,5 +102,5 @@ pub(crate) fn get_of_kind(
     raw_action_id: &str,
     kind: ResourceKind,
 ) -> ApiResult<Response> {
-    Ok(one(&*cloud.action_get_of_kind(p, action_id(raw_action_id)?, kind)?))
+    Ok(one(cloud, &*shown(cloud.action_get_of_kind(p, action_id(raw_action_id)?, kind)?)?))
 }

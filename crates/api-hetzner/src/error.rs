@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use stratus_core::ids::ResourceKind;
-use stratus_core::Error;
+use stratus_core::{Error, Refusal};
 
 /// An error as this dialect answers it.
 #[derive(Debug)]
@@ -57,6 +57,45 @@ pub fn kind_name(kind: ResourceKind) -> &'static str {
         ResourceKind::Project => "project",
         ResourceKind::Token => "token",
         ResourceKind::Fault => "fault",
+        ResourceKind::Volume => "volume",
+        ResourceKind::Network => "network",
+        ResourceKind::Nic => "network_interface",
+        ResourceKind::Firewall => "firewall",
+        ResourceKind::LoadBalancer => "load_balancer",
+        ResourceKind::LoadBalancerType => "load_balancer_type",
+        ResourceKind::PlacementGroup => "placement_group",
+        ResourceKind::Certificate => "certificate",
+    }
+}
+
+/// How Hetzner's messages name a kind of resource.
+fn words(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Ip => "IP",
+        ResourceKind::SshKey => "SSH key",
+        ResourceKind::LoadBalancer => "load balancer",
+        ResourceKind::PlacementGroup => "placement group",
+        other => kind_name(other),
+    }
+}
+
+/// Hetzner's code for a refusal: operation-specific codes from the document's
+/// "Operation specific errors" tables.
+fn refusal_code(reason: Refusal) -> &'static str {
+    match reason {
+        Refusal::InUse => "resource_in_use",
+        Refusal::Placement => "placement_error",
+        Refusal::AlreadyAttached => "server_already_attached",
+        Refusal::NotAttached => "server_not_attached_to_network",
+        Refusal::NotStopped => "server_not_stopped",
+        Refusal::AddressTaken => "ip_not_available",
+        Refusal::NoFreeAddress => "no_subnet_available",
+        Refusal::PortInUse => "source_port_already_used",
+        Refusal::TargetExists => "target_already_defined",
+        Refusal::MissingIpv4 => "missing_ipv4",
+        Refusal::ManagedBySelector => "firewall_managed_by_label_selector",
+        Refusal::AlreadyAssigned => "primary_ip_assigned",
+        Refusal::LocationMismatch => "primary_ip_datacenter_mismatch",
     }
 }
 
@@ -85,9 +124,35 @@ impl IntoResponse for ApiError {
                     message,
                     Some(json!({"fields": [{"name": field, "messages": ["is already used"]}]})),
                 ),
-                Error::Locked { message } => (StatusCode::LOCKED, "locked", message, None),
-                Error::Protected { message } => (StatusCode::FORBIDDEN, "protected", message, None),
-                Error::ResourceLimit { message } => (StatusCode::FORBIDDEN, "resource_limit_exceeded", message, None),
+                Error::Locked { resource, .. } => (
+                    StatusCode::LOCKED,
+                    "locked",
+                    format!("{} {} is locked by a running action", words(resource.kind), resource.id),
+                    None,
+                ),
+                Error::Protected { resource, operation } => (
+                    StatusCode::FORBIDDEN,
+                    "protected",
+                    format!(
+                        "{} {} is protected; disable {operation} protection first",
+                        words(resource.kind),
+                        if operation == "rebuild" { "rebuild" } else { "deletion" }
+                    ),
+                    None,
+                ),
+                Error::Refused { reason, message } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, refusal_code(reason), message, None)
+                }
+                Error::ResourceLimit { kind, limit } => (
+                    StatusCode::FORBIDDEN,
+                    "resource_limit_exceeded",
+                    // Images count against the limit as snapshots (backups do not).
+                    format!(
+                        "{} limit of {limit} reached",
+                        if kind == ResourceKind::Image { "snapshot" } else { words(kind) }
+                    ),
+                    None,
+                ),
                 Error::Unavailable { message } => {
                     (StatusCode::SERVICE_UNAVAILABLE, "resource_unavailable", message, None)
                 }

@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use stratus_core::ids::{IpId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
-use stratus_core::model::{Action, IpFamily, PublicIp};
-use stratus_core::ops::floating_ips::{FloatingIpAction, FloatingIpCreate, FloatingIpUpdate, FloatingIpView};
+use stratus_core::model::{Action, IpFamily, IpRole, Principal, PublicIp};
+use stratus_core::ops::ips::{FloatingIpCreate, IpAction, IpUpdate, IpView};
 use stratus_core::{Cloud, Error};
 
 pub fn routes() -> Router<Cloud> {
@@ -36,7 +36,7 @@ pub fn routes() -> Router<Cloud> {
 }
 
 /// The Hetzner floating IP object. An IPv6 floating IP's `ip` is its /64.
-fn render(v: &FloatingIpView) -> Value {
+fn render(v: &IpView) -> Value {
     let ip = &v.ip;
     json!({
         "id": ip.id.0,
@@ -44,7 +44,7 @@ fn render(v: &FloatingIpView) -> Value {
         "description": ip.description,
         "ip": ip.address,
         "type": ip.family.as_str(),
-        "server": ip.assignee.map(|s| s.0),
+        "server": ip.server().map(|s| s.0),
         "dns_ptr": dns_ptr(ip),
         "home_location": render::location(&v.location),
         "blocked": ip.blocked,
@@ -56,38 +56,45 @@ fn render(v: &FloatingIpView) -> Value {
 
 /// Reverse DNS records. An IPv4 address always has one (Hetzner's default until one is
 /// set); an IPv6 network lists the records set for its addresses.
-fn dns_ptr(ip: &PublicIp) -> Value {
+pub(crate) fn dns_ptr(ip: &PublicIp) -> Value {
     match ip.family {
         IpFamily::V4 => json!([{"ip": ip.address, "dns_ptr": render::ipv4_ptr(&ip.dns_ptr, &ip.address)}]),
         IpFamily::V6 => ip.dns_ptr.iter().map(|d| json!({"ip": d.ip, "dns_ptr": d.dns_ptr})).collect(),
     }
 }
 
-fn sort_key(v: &FloatingIpView, field: &str) -> SortKey {
+fn sort_key(v: &IpView, field: &str) -> SortKey {
     match field {
         "created" => SortKey::Time(Some(v.ip.created)),
         _ => SortKey::Int(v.ip.id.0),
     }
 }
 
-fn action_created(action: &Action) -> Response {
-    actions::created(action, Value::Null)
+fn action_created(cloud: &Cloud, action: &Action) -> Response {
+    actions::created(cloud, action, Value::Null)
 }
 
 fn ip_id(raw: &str) -> ApiResult<IpId> {
     Ok(IpId(path_id(raw, ResourceKind::Ip)?))
 }
 
+/// The floating IP the path names, checked to be one of the project's.
+fn floating(cloud: &Cloud, p: &Principal, raw: &str) -> ApiResult<IpId> {
+    let id = ip_id(raw)?;
+    cloud.ip_get(p, IpRole::Floating, id)?;
+    Ok(id)
+}
+
 /// `GET /floating_ips`: seed 002, "Floating IPs" › "Get all Floating IPs".
 async fn list_floating_ips(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
     let terms = listing.sort(&["id", "created"])?;
-    let ips = cloud.floating_ip_list(&p, &listing.filter()?);
+    let ips = cloud.ip_list(&p, IpRole::Floating, &listing.filter()?);
     listing.respond("floating_ips", ips, &terms, sort_key, render)
 }
 
 /// `GET /floating_ips/{id}`: seed 002, "Floating IPs" › "Get a specific Floating IP".
 async fn get_floating_ip(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Json<Value>> {
-    let ip = cloud.floating_ip_get(&p, ip_id(&id)?)?;
+    let ip = cloud.ip_get(&p, IpRole::Floating, ip_id(&id)?)?;
     Ok(Json(json!({"floating_ip": render(&ip)})))
 }
 
@@ -120,7 +127,7 @@ async fn create_floating_ip(State(cloud): State<Cloud>, Auth(p): Auth, body: Byt
         labels: body.labels.unwrap_or_default(),
     };
     let (ip, action) = cloud.floating_ip_create(&p, req).await?;
-    let body = json!({"floating_ip": render(&ip), "action": action.as_deref().map(render::action)});
+    let body = json!({"floating_ip": render(&ip), "action": action.as_deref().map(|a| render::action(&cloud, a))});
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -142,14 +149,14 @@ async fn replace_floating_ip(
 ) -> ApiResult<Json<Value>> {
     let id = ip_id(&id)?;
     let body: ReplaceFloatingIp = json_body(&body)?;
-    let update = FloatingIpUpdate { name: body.name, description: body.description, labels: body.labels };
-    let ip = cloud.floating_ip_update(&p, id, update).await?;
+    let update = IpUpdate { name: body.name, description: body.description, labels: body.labels, auto_delete: None };
+    let ip = cloud.ip_update(&p, IpRole::Floating, id, update).await?;
     Ok(Json(json!({"floating_ip": render(&ip)})))
 }
 
 /// `DELETE /floating_ips/{id}`: seed 002, "Floating IPs" › "Delete a Floating IP".
 async fn delete_floating_ip(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<StatusCode> {
-    cloud.floating_ip_delete(&p, ip_id(&id)?).await?;
+    cloud.ip_delete(&p, IpRole::Floating, ip_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -160,7 +167,7 @@ async fn list_actions_for_floating_ip(
     id: IdPath,
     listing: Listing,
 ) -> ApiResult<Response> {
-    actions::list_for(&cloud, &p, &listing, ip_id(&id)?.as_ref())
+    actions::list_for(&cloud, &p, &listing, floating(&cloud, &p, &id)?.as_ref())
 }
 
 /// `GET /floating_ips/{id}/actions/{action_id}`: seed 002, "Floating IP Actions" › "Get an Action for a Floating IP".
@@ -170,7 +177,7 @@ async fn get_action_for_floating_ip(
     ids: IdActionPath,
 ) -> ApiResult<Response> {
     let (id, action_id) = &*ids;
-    actions::get_for(&cloud, &p, ip_id(id)?.as_ref(), action_id)
+    actions::get_for(&cloud, &p, floating(&cloud, &p, id)?.as_ref(), action_id)
 }
 
 /// `GET /floating_ips/actions`: not in seed 002; today's API lists every floating IP action here.
@@ -198,14 +205,14 @@ async fn assign_floating_ip_to_server(
     let id = ip_id(&id)?;
     let body: Assign = json_body(&body)?;
     let server = body.server.ok_or_else(|| Error::invalid_field("server", "is required"))?;
-    let action = cloud.floating_ip_action(&p, id, FloatingIpAction::Assign { server: ServerId(server) }).await?;
-    Ok(action_created(&action))
+    let action = cloud.ip_action(&p, IpRole::Floating, id, IpAction::Assign { server: ServerId(server) }).await?;
+    Ok(action_created(&cloud, &action))
 }
 
 /// `POST /floating_ips/{id}/actions/unassign`: seed 002, "Floating IP Actions" › "Unassign a Floating IP".
 async fn unassign_floating_ip(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    let action = cloud.floating_ip_action(&p, ip_id(&id)?, FloatingIpAction::Unassign).await?;
-    Ok(action_created(&action))
+    let action = cloud.ip_action(&p, IpRole::Floating, ip_id(&id)?, IpAction::Unassign).await?;
+    Ok(action_created(&cloud, &action))
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,9 +231,9 @@ async fn change_reverse_dns_records_for_floating_ip(
 ) -> ApiResult<Response> {
     let id = ip_id(&id)?;
     let body: ChangeDnsPtr = json_body(&body)?;
-    let op = FloatingIpAction::ChangeDnsPtr { ip: body.ip, ptr: body.dns_ptr };
-    let action = cloud.floating_ip_action(&p, id, op).await?;
-    Ok(action_created(&action))
+    let op = IpAction::ChangeDnsPtr { ip: body.ip, ptr: body.dns_ptr };
+    let action = cloud.ip_action(&p, IpRole::Floating, id, op).await?;
+    Ok(action_created(&cloud, &action))
 }
 
 #[derive(Debug, Deserialize)]
@@ -243,6 +250,6 @@ async fn change_floating_ip_protection(
 ) -> ApiResult<Response> {
     let id = ip_id(&id)?;
     let body: ChangeProtection = json_body(&body)?;
-    let action = cloud.floating_ip_action(&p, id, FloatingIpAction::ChangeProtection { delete: body.delete }).await?;
-    Ok(action_created(&action))
+    let action = cloud.ip_action(&p, IpRole::Floating, id, IpAction::ChangeProtection { delete: body.delete }).await?;
+    Ok(action_created(&cloud, &action))
 }

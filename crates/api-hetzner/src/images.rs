@@ -65,7 +65,7 @@ pub(crate) fn render(image: &Image, locked: bool) -> Value {
 }
 
 fn render_view(v: &ImageView) -> Value {
-    render(&v.image, v.locked)
+    render(&v.image, v.holder.is_some())
 }
 
 fn image_type(raw: &str) -> ApiResult<ImageType> {
@@ -191,5 +191,5 @@ async fn change_image_protection(
     let id = ImageId(path_id(&id, ResourceKind::Image)?);
     let body: ChangeProtection = json_body(&body)?;
     let action = cloud.image_change_protection(&p, id, body.delete).await?;
-    Ok(actions::created(&action, Value::Null))
+    Ok(actions::created(&cloud, &action, Value::Null))
 }

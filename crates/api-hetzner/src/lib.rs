@@ -8,6 +8,7 @@
 //! `operationId`s.
 
 pub mod auth;
+pub mod commands;
 pub mod error;
 pub mod list;
 pub mod render;
@@ -23,8 +24,12 @@ mod floating_ips;
 mod images;
 /// `/isos`.
 mod isos;
+/// `/load_balancer_types`.
+mod load_balancer_types;
 /// `/locations`.
 mod locations;
+/// `/placement_groups`.
+mod placement_groups;
 /// `/pricing`.
 mod pricing;
 /// `/servers/{id}/actions/*`.
@@ -53,6 +58,7 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(ssh_keys::routes())
         .merge(images::routes())
         .merge(server_types::routes())
+        .merge(load_balancer_types::routes())
         .merge(locations::routes())
         .merge(datacenters::routes())
         .merge(isos::routes())

@@ -192,8 +192,10 @@ pub const ACTION_SORT: &[&str] = &["id", "command", "status", "progress", "start
 /// An action's value for an [`ACTION_SORT`] field.
 pub fn action_sort_key(a: &Arc<Action>, field: &str) -> SortKey {
     match field {
-        "command" => SortKey::Text(a.command.as_str().to_string()),
-        "status" => SortKey::Text(a.status.as_str().to_string()),
+        "command" => SortKey::Text(crate::commands::command(&a.kind).unwrap_or_default().to_string()),
+        "status" => {
+            SortKey::Text(if a.status == ActionStatus::Stuck { "error" } else { a.status.as_str() }.to_string())
+        }
         "progress" => SortKey::Int(i64::from(a.progress)),
         "started" => SortKey::Time(Some(a.started)),
         "finished" => SortKey::Time(a.finished),
@@ -206,17 +208,25 @@ impl Listing {
     /// repeatable `status` filter is added to `filter`, then sorted, paged and rendered
     /// under `actions`.
     pub fn actions(&self, cloud: &Cloud, p: &Principal, mut filter: ActionFilter) -> ApiResult<Response> {
+        filter.kinds = crate::commands::shown_kinds();
         filter.status = self
             .params
             .all("status")
             .into_iter()
-            .map(|s| {
-                ActionStatus::parse(s)
-                    .ok_or_else(|| ApiError::from(Error::invalid_field("status", format!("unknown status '{s}'"))))
+            .map(|s| match s {
+                // A stuck action shows as `error` here, so it is found as one.
+                "error" => Ok(vec![ActionStatus::Error, ActionStatus::Stuck]),
+                "running" | "success" => Ok(ActionStatus::parse(s).into_iter().collect()),
+                _ => Err(ApiError::from(Error::invalid_field("status", format!("unknown status '{s}'")))),
             })
-            .collect::<ApiResult<_>>()?;
+            .collect::<ApiResult<Vec<Vec<_>>>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         let terms = self.sort(ACTION_SORT)?;
-        self.respond("actions", cloud.action_list(p, &filter), &terms, action_sort_key, |a| crate::render::action(a))
+        self.respond("actions", cloud.action_list(p, &filter), &terms, action_sort_key, |a| {
+            crate::render::action(cloud, a)
+        })
     }
 }
 

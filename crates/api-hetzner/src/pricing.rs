@@ -52,6 +52,7 @@ fn timed_everywhere(locations: &[Arc<Location>], hourly: Money, monthly: Money, 
 fn render_pricing(
     list: &PriceList,
     types: &[Arc<stratus_core::model::ServerType>],
+    lb_types: &[Arc<stratus_core::model::LoadBalancerType>],
     locations: &[Arc<Location>],
 ) -> Value {
     let vat = list.vat_basis_points;
@@ -77,9 +78,12 @@ fn render_pricing(
             "name": t.name,
             "prices": render::server_type(t, locations, list)["prices"].clone(),
         })).collect::<Vec<_>>(),
-        "load_balancer_types": [],
-        // TODO-fidelity: Stratus has no volumes yet, so the price list has no volume price.
-        "volume": {"price_per_gb_month": price(Money(0))},
+        "load_balancer_types": lb_types.iter().map(|t| json!({
+            "id": t.id.0,
+            "name": t.name,
+            "prices": crate::load_balancer_types::prices(t, locations, list),
+        })).collect::<Vec<_>>(),
+        "volume": {"price_per_gb_month": price(list.volume_per_gb_month)},
         // Seed 002's field, dropped from today's spec; older clients still read it.
         "traffic": {"price_per_tb": price(list.traffic_per_tb)},
     })
@@ -87,6 +91,7 @@ fn render_pricing(
 
 /// `GET /pricing`: seed 002, "Pricing" › "Get all prices".
 async fn list_prices(State(cloud): State<Cloud>, Auth(_): Auth) -> ApiResult<Json<Value>> {
-    let stratus_core::ops::catalog::Pricing { list, server_types: types, locations } = cloud.pricing()?;
-    Ok(Json(json!({"pricing": render_pricing(&list, &types, &locations)})))
+    let stratus_core::ops::catalog::Pricing { list, server_types: types, load_balancer_types: lb_types, locations } =
+        cloud.pricing()?;
+    Ok(Json(json!({"pricing": render_pricing(&list, &types, &lb_types, &locations)})))
 }

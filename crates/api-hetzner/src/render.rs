@@ -5,8 +5,10 @@ use crate::error::kind_name;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
+use stratus_core::ids::{IpId, ResourceKind, ResourceRef};
 use stratus_core::model::*;
 use stratus_core::views::DatacenterView;
+use stratus_core::Cloud;
 
 /// RFC 3339 with an explicit `+00:00`, as Hetzner writes timestamps.
 pub fn ts(t: DateTime<Utc>) -> String {
@@ -17,21 +19,42 @@ pub fn ts_opt(t: Option<DateTime<Utc>>) -> Value {
     t.map_or(Value::Null, |t| Value::String(ts(t)))
 }
 
-pub fn action(a: &Action) -> Value {
+/// The Hetzner action object. A stuck action (an undo failed; an operator must
+/// resolve it) shows as `error`: it will not finish by itself, and clients waiting on it
+/// must stop waiting. Its resources stay locked meanwhile.
+pub fn action(cloud: &Cloud, a: &Action) -> Value {
+    let status = match a.status {
+        ActionStatus::Stuck => "error",
+        other => other.as_str(),
+    };
     json!({
         "id": a.id.0,
-        "command": a.command.as_str(),
-        "status": a.status.as_str(),
+        "command": crate::commands::command(&a.kind).unwrap_or(a.kind.as_str()),
+        "status": status,
         "progress": a.progress,
         "started": ts(a.started),
         "finished": ts_opt(a.finished),
-        "resources": a.resources.iter().map(|r| json!({"id": r.id, "type": kind_name(r.kind)})).collect::<Vec<_>>(),
+        "resources": a.concerns().map(|r| json!({"id": r.id, "type": resource_type(cloud, a, r)})).collect::<Vec<_>>(),
         "error": a.error.as_ref().map(|e| json!({"code": e.code, "message": e.message})),
     })
 }
 
-pub fn actions(list: &[Arc<Action>]) -> Value {
-    Value::Array(list.iter().map(|a| action(a)).collect())
+pub fn actions(cloud: &Cloud, list: &[Arc<Action>]) -> Value {
+    Value::Array(list.iter().map(|a| action(cloud, a)).collect())
+}
+
+/// Hetzner's type of an action's resource. IPs are `floating_ip` or `primary_ip` by role
+/// (one kind in the core); an IP deleted since is named by the action's kind.
+fn resource_type(cloud: &Cloud, a: &Action, r: ResourceRef) -> &'static str {
+    if r.kind != ResourceKind::Ip {
+        return kind_name(r.kind);
+    }
+    match cloud.ip_role(IpId(r.id)) {
+        Some(IpRole::Primary) => "primary_ip",
+        Some(_) => "floating_ip",
+        None if a.kind.starts_with("primary_ip") || a.kind == "server_create" => "primary_ip",
+        None => "floating_ip",
+    }
 }
 
 /// The reverse DNS name an IPv4 address has until one is set: Hetzner's pattern, the

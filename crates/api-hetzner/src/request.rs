@@ -104,8 +104,10 @@ impl<'de> Deserialize<'de> for IdOrName {
                 i64::try_from(v).map(|v| IdOrName(Ref::Id(v))).map_err(|_| E::custom("ID is out of range"))
             }
 
+            /// hcloud-go sends ids as strings: a name of digits that names nothing is
+            /// taken as the id it spells.
             fn visit_str<E: de::Error>(self, v: &str) -> Result<IdOrName, E> {
-                Ok(IdOrName(Ref::Name(v.to_string())))
+                Ok(IdOrName(Ref::NameOrId(v.to_string())))
             }
         }
         d.deserialize_any(V)
@@ -165,7 +167,7 @@ mod tests {
     #[test]
     fn bodies_name_the_offending_field() {
         assert_eq!(refusal(r#"{"name": "a", "image": 7}"#), "ok a Id(7)");
-        assert_eq!(refusal(r#"{"name": "a", "image": "debian-12"}"#), r#"ok a Name("debian-12")"#);
+        assert_eq!(refusal(r#"{"name": "a", "image": "debian-12"}"#), r#"ok a NameOrId("debian-12")"#);
         assert_eq!(refusal(r#"{"image": 7}"#), "name");
         assert_eq!(refusal(r#"{"name": 5, "image": 7}"#), "name");
         assert_eq!(refusal(r#"{"name": "a", "image": true}"#), "image");

@@ -14,7 +14,7 @@ use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use stratus_core::ids::{ResourceKind, ServerId};
+use stratus_core::ids::{NetworkId, PlacementGroupId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{ImageType, Principal};
 use stratus_core::ops::server_actions::{ServerAction, ServerActionResult};
@@ -40,6 +40,11 @@ pub fn routes() -> Router<Cloud> {
         .route("/servers/{id}/actions/change_dns_ptr", post(change_reverse_dns_entry_for_this_server))
         .route("/servers/{id}/actions/change_protection", post(change_server_protection))
         .route("/servers/{id}/actions/request_console", post(request_console_for_server))
+        .route("/servers/{id}/actions/attach_to_network", post(attach_server_to_network))
+        .route("/servers/{id}/actions/detach_from_network", post(detach_server_from_network))
+        .route("/servers/{id}/actions/change_alias_ips", post(change_alias_ips_of_network))
+        .route("/servers/{id}/actions/add_to_placement_group", post(add_server_to_placement_group))
+        .route("/servers/{id}/actions/remove_from_placement_group", post(remove_from_placement_group))
 }
 
 /// Runs `op` on the server named by the path.
@@ -49,14 +54,14 @@ async fn run(cloud: &Cloud, p: &Principal, id: &str, op: ServerAction) -> ApiRes
 }
 
 /// `201 {"action": ..., <extra>}`, as every server action answers.
-fn created(result: &ServerActionResult, extra: Value) -> Response {
-    crate::actions::created(&result.action, extra)
+fn created(cloud: &Cloud, result: &ServerActionResult, extra: Value) -> Response {
+    crate::actions::created(cloud, &result.action, extra)
 }
 
 /// Runs an action whose answer is the action alone.
 async fn plain(cloud: &Cloud, p: &Principal, id: &str, op: ServerAction) -> ApiResult<Response> {
     let result = run(cloud, p, id, op).await?;
-    Ok(created(&result, json!({})))
+    Ok(created(cloud, &result, json!({})))
 }
 
 /// `POST /servers/{id}/actions/poweron`: seed 002, "Server Actions" › "Power on a Server".
@@ -88,10 +93,13 @@ async fn power_off_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath)
 /// Password of a Server".
 async fn reset_root_password_of_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
     let result = run(&cloud, &p, &id, ServerAction::ResetPassword).await?;
-    Ok(created(&result, json!({"root_password": result.root_password})))
+    Ok(created(&cloud, &result, json!({"root_password": result.root_password})))
 }
 
 /// `enable_rescue_mode_for_server_request`.
+/// The rescue systems Hetzner offers.
+const RESCUE_KINDS: [&str; 1] = ["linux64"];
+
 #[derive(Debug, Deserialize)]
 struct EnableRescueRequest {
     #[serde(rename = "type")]
@@ -108,12 +116,14 @@ async fn enable_rescue_mode_for_server(
     body: Bytes,
 ) -> ApiResult<Response> {
     let req: EnableRescueRequest = json_body(&body)?;
-    let op = ServerAction::EnableRescue {
-        kind: req.kind.unwrap_or_else(|| "linux64".to_string()),
-        ssh_keys: req.ssh_keys.unwrap_or_default().into_iter().map(|r| r.0).collect(),
-    };
+    let kind = req.kind.unwrap_or_else(|| "linux64".to_string());
+    if !RESCUE_KINDS.contains(&kind.as_str()) {
+        return Err(Error::invalid_field("type", format!("unknown rescue type '{kind}'")).into());
+    }
+    let op =
+        ServerAction::EnableRescue { ssh_keys: req.ssh_keys.unwrap_or_default().into_iter().map(|r| r.0).collect() };
     let result = run(&cloud, &p, &id, op).await?;
-    Ok(created(&result, json!({"root_password": result.root_password})))
+    Ok(created(&cloud, &result, json!({"root_password": result.root_password})))
 }
 
 /// `POST /servers/{id}/actions/disable_rescue`: seed 002, "Server Actions" › "Disable
@@ -149,8 +159,8 @@ async fn create_image_from_server(
     };
     let op = ServerAction::CreateImage { kind, description: req.description, labels: req.labels.unwrap_or_default() };
     let result = run(&cloud, &p, &id, op).await?;
-    let image = result.image.as_ref().map(|v| crate::images::render(&v.image, v.locked));
-    Ok(created(&result, json!({"image": image})))
+    let image = result.image.as_ref().map(|v| crate::images::render(&v.image, v.holder.is_some()));
+    Ok(created(&cloud, &result, json!({"image": image})))
 }
 
 /// `rebuild_server_from_image_request`.
@@ -170,8 +180,9 @@ async fn rebuild_server_from_image(
     body: Bytes,
 ) -> ApiResult<Response> {
     let req: RebuildRequest = json_body(&body)?;
+    crate::servers::check_user_data(req.user_data.as_deref())?;
     let result = run(&cloud, &p, &id, ServerAction::Rebuild { image: req.image.0, user_data: req.user_data }).await?;
-    Ok(created(&result, json!({"root_password": result.root_password})))
+    Ok(created(&cloud, &result, json!({"root_password": result.root_password})))
 }
 
 /// `change_type_of_server_request`.
@@ -213,9 +224,9 @@ async fn enable_and_configure_backups_for_server(
 }
 
 /// `POST /servers/{id}/actions/disable_backup`: seed 002, "Server Actions" › "Disable
-/// Backups for a Server".
+/// Backups for a Server". Hetzner deletes the server's backups with the plan.
 async fn disable_backups_for_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    plain(&cloud, &p, &id, ServerAction::DisableBackup).await
+    plain(&cloud, &p, &id, ServerAction::DisableBackup { delete_backups: true }).await
 }
 
 /// `attach_iso_to_server_request`.
@@ -282,6 +293,17 @@ async fn change_server_protection(
     body: Bytes,
 ) -> ApiResult<Response> {
     let req: ChangeProtectionRequest = json_body(&body)?;
+    if req.delete.is_none() && req.rebuild.is_none() {
+        return Err(Error::invalid_field("delete", "give delete and/or rebuild").into());
+    }
+    // Hetzner requires both flags to agree (its API documents this), as they will after
+    // the change. A locked server is refused as locked first, by the core.
+    let view = cloud.server_get(&p, ServerId(path_id(&id, ResourceKind::Server)?))?;
+    let delete = req.delete.unwrap_or(view.server.protection.delete);
+    let rebuild = req.rebuild.unwrap_or(view.server.protection.rebuild);
+    if delete != rebuild && view.holder.is_none() {
+        return Err(Error::invalid("delete and rebuild protection must have the same value").into());
+    }
     plain(&cloud, &p, &id, ServerAction::ChangeProtection { delete: req.delete, rebuild: req.rebuild }).await
 }
 
@@ -311,5 +333,87 @@ async fn request_console_for_server(
         .as_ref()
         .ok_or_else(|| ApiError::from(Error::Internal("request_console returned no console".into())))?;
     let extra = json!({"wss_url": console_url(&console.wss_url, &headers), "password": console.password});
-    Ok(created(&result, extra))
+    Ok(created(&cloud, &result, extra))
+}
+
+/// `attach_server_to_network_request`.
+#[derive(Debug, Deserialize)]
+struct AttachToNetworkRequest {
+    network: i64,
+    ip: Option<String>,
+    alias_ips: Option<Vec<String>>,
+}
+
+/// `POST /servers/{id}/actions/attach_to_network`: `attach_server_to_network`.
+async fn attach_server_to_network(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req: AttachToNetworkRequest = json_body(&body)?;
+    let op = ServerAction::AttachToNetwork {
+        network: NetworkId(req.network),
+        ip: req.ip,
+        alias_ips: req.alias_ips.unwrap_or_default(),
+    };
+    plain(&cloud, &p, &id, op).await
+}
+
+/// `detach_server_from_network_request`.
+#[derive(Debug, Deserialize)]
+struct DetachFromNetworkRequest {
+    network: i64,
+}
+
+/// `POST /servers/{id}/actions/detach_from_network`: `detach_server_from_network`.
+async fn detach_server_from_network(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req: DetachFromNetworkRequest = json_body(&body)?;
+    plain(&cloud, &p, &id, ServerAction::DetachFromNetwork { network: NetworkId(req.network) }).await
+}
+
+/// `change_alias_ips_of_network_request`.
+#[derive(Debug, Deserialize)]
+struct ChangeAliasIpsRequest {
+    network: i64,
+    alias_ips: Vec<String>,
+}
+
+/// `POST /servers/{id}/actions/change_alias_ips`: `change_alias_ips_of_network`.
+async fn change_alias_ips_of_network(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req: ChangeAliasIpsRequest = json_body(&body)?;
+    plain(&cloud, &p, &id, ServerAction::ChangeAliasIps { network: NetworkId(req.network), alias_ips: req.alias_ips })
+        .await
+}
+
+/// `add_server_to_placement_group_request`.
+#[derive(Debug, Deserialize)]
+struct AddToPlacementGroupRequest {
+    placement_group: i64,
+}
+
+/// `POST /servers/{id}/actions/add_to_placement_group`: `add_server_to_placement_group`.
+async fn add_server_to_placement_group(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let req: AddToPlacementGroupRequest = json_body(&body)?;
+    plain(&cloud, &p, &id, ServerAction::AddToPlacementGroup { group: PlacementGroupId(req.placement_group) }).await
+}
+
+/// `POST /servers/{id}/actions/remove_from_placement_group`: `remove_from_placement_group`.
+async fn remove_from_placement_group(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
+    plain(&cloud, &p, &id, ServerAction::RemoveFromPlacementGroup).await
 }

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use stratus_core::ids::{ResourceKind, ServerId};
+use stratus_core::ids::{FirewallId, IpId, NetworkId, PlacementGroupId, ResourceKind, ServerId, VolumeId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus};
 use stratus_core::ops::servers::{ServerCreate, ServerFilter, ServerOrder};
@@ -75,11 +75,17 @@ fn render(v: &ServerView, catalog: &Catalog) -> Value {
             "ipv4": v.ipv4.as_deref().map(ipv4),
             "ipv6": v.ipv6.as_deref().map(ipv6),
             "floating_ips": v.floating_ips.iter().map(|i| i.0).collect::<Vec<_>>(),
-            // TODO-fidelity: Stratus has no firewalls yet.
-            "firewalls": [],
+            "firewalls": v.firewalls.iter().map(|f| json!({
+                "id": f.firewall.0,
+                "status": if f.applied { "applied" } else { "pending" },
+            })).collect::<Vec<_>>(),
         },
-        // TODO-fidelity: Stratus has no private networks yet.
-        "private_net": [],
+        "private_net": v.private_net.iter().map(|n| json!({
+            "network": n.network.map(|n| n.0),
+            "ip": n.ip,
+            "alias_ips": n.alias_ips,
+            "mac_address": n.mac,
+        })).collect::<Vec<_>>(),
         // TODO-fidelity: a server made with custom hardware by another dialect has no
         // type; Hetzner servers always have one.
         "server_type": v.server_type.as_deref().map(|t| render::server_type(t, &catalog.locations, &catalog.prices)),
@@ -88,18 +94,17 @@ fn render(v: &ServerView, catalog: &Catalog) -> Value {
         "image": v.image.as_deref().map(|i| crate::images::render(i, false)),
         "iso": v.iso.as_deref().map(crate::isos::render_iso),
         "rescue_enabled": s.rescue_enabled,
-        "locked": v.locked,
+        "locked": v.holder.is_some(),
         "backup_window": s.backup_window,
         "outgoing_traffic": s.traffic.outgoing,
         "ingoing_traffic": s.traffic.ingoing,
         "included_traffic": v.server_type.as_ref().map_or(0, |t| t.included_traffic),
         "protection": {"delete": s.protection.delete, "rebuild": s.protection.rebuild},
         "labels": s.labels,
-        // TODO-fidelity: Stratus has no volumes, load balancers or placement groups yet.
-        "volumes": [],
-        "load_balancers": [],
+        "volumes": v.volumes.iter().map(|i| i.0).collect::<Vec<_>>(),
+        "load_balancers": v.load_balancers.iter().map(|i| i.0).collect::<Vec<_>>(),
         "primary_disk_size": s.hardware.disks.first().map_or(0, |d| d.size_gb),
-        "placement_group": Value::Null,
+        "placement_group": v.placement_group.as_deref().map(crate::placement_groups::render_embedded),
     })
 }
 
@@ -182,42 +187,37 @@ struct CreateServerRequest {
     placement_group: Option<i64>,
 }
 
-/// Refuses a reference to a kind of resource Stratus does not have yet, as Hetzner
-/// refuses a reference to one that does not exist.
-// TODO-fidelity: volumes, networks, firewalls, placement groups and primary IPs.
-fn missing_reference(field: &str, what: &str, id: i64) -> ApiError {
-    Error::invalid_field(field, format!("{what} with ID '{id}' not found")).into()
+/// cloud-init user data is capped as Hetzner caps it.
+pub(crate) const MAX_USER_DATA: usize = 32 * 1024;
+
+/// Refuses user data over Hetzner's cap.
+pub(crate) fn check_user_data(user_data: Option<&str>) -> ApiResult<()> {
+    if user_data.is_some_and(|u| u.len() > MAX_USER_DATA) {
+        return Err(Error::invalid_field("user_data", "is too long (at most 32 KiB)").into());
+    }
+    Ok(())
 }
 
 impl CreateServerRequest {
     fn into_core(self) -> ApiResult<ServerCreate> {
+        check_user_data(self.user_data.as_deref())?;
         let net = self.public_net.unwrap_or_default();
-        let references = [
-            ("volumes", "volume", self.volumes.unwrap_or_default()),
-            ("networks", "network", self.networks.unwrap_or_default()),
-            ("firewalls", "firewall", self.firewalls.unwrap_or_default().into_iter().map(|f| f.firewall).collect()),
-            ("placement_group", "placement group", self.placement_group.into_iter().collect()),
-            ("public_net.ipv4", "primary IP", net.ipv4.into_iter().collect()),
-            ("public_net.ipv6", "primary IP", net.ipv6.into_iter().collect()),
-        ];
-        for (field, what, ids) in references {
-            if let Some(id) = ids.first() {
-                return Err(missing_reference(field, what, *id));
-            }
-        }
-        Ok(ServerCreate {
-            name: self.name,
-            server_type: self.server_type.0,
-            image: self.image.0,
-            location: self.location.map(|r| r.0),
-            datacenter: self.datacenter.map(|r| r.0),
-            ssh_keys: self.ssh_keys.unwrap_or_default().into_iter().map(|r| r.0).collect(),
-            user_data: self.user_data,
-            labels: self.labels.unwrap_or_default(),
-            start_after_create: self.start_after_create.unwrap_or(true),
-            enable_ipv4: net.enable_ipv4.unwrap_or(true),
-            enable_ipv6: net.enable_ipv6.unwrap_or(true),
-        })
+        let mut req = ServerCreate::new(self.name, self.server_type.0, self.image.0);
+        req.location = self.location.map(|r| r.0);
+        req.datacenter = self.datacenter.map(|r| r.0);
+        req.ssh_keys = self.ssh_keys.unwrap_or_default().into_iter().map(|r| r.0).collect();
+        req.user_data = self.user_data;
+        req.labels = self.labels.unwrap_or_default();
+        req.start_after_create = self.start_after_create.unwrap_or(true);
+        req.enable_ipv4 = net.enable_ipv4.unwrap_or(true);
+        req.enable_ipv6 = net.enable_ipv6.unwrap_or(true);
+        req.ipv4 = net.ipv4.map(IpId);
+        req.ipv6 = net.ipv6.map(IpId);
+        req.volumes = self.volumes.unwrap_or_default().into_iter().map(VolumeId).collect();
+        req.networks = self.networks.unwrap_or_default().into_iter().map(NetworkId).collect();
+        req.firewalls = self.firewalls.unwrap_or_default().into_iter().map(|f| FirewallId(f.firewall)).collect();
+        req.placement_group = self.placement_group.map(PlacementGroupId);
+        Ok(req)
     }
 }
 
@@ -229,8 +229,8 @@ async fn create_server(State(cloud): State<Cloud>, Auth(p): Auth, body: Bytes) -
     let created = cloud.server_create(&p, req).await?;
     let body = json!({
         "server": render(&created.server, &catalog),
-        "action": render::action(&created.action),
-        "next_actions": render::actions(&created.next_actions),
+        "action": render::action(&cloud, &created.action),
+        "next_actions": render::actions(&cloud, &created.next_actions),
         "root_password": created.root_password,
     });
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -254,7 +254,7 @@ async fn replace_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, b
 
 /// `DELETE /servers/{id}`: seed 002, "Servers" › "Delete a Server".
 async fn delete_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    Ok(actions::one(&*cloud.server_delete(&p, server_id(&id)?).await?))
+    Ok(actions::one(&cloud, &*cloud.server_delete(&p, server_id(&id)?).await?))
 }
 
 /// Hetzner answers at most this many samples per series, widening `step` to fit...

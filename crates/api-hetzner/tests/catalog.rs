@@ -5,7 +5,7 @@ mod common;
 
 use axum::http::{Method, StatusCode};
 use common::TestApi;
-use serde_json::{json, Value};
+use serde_json::Value;
 use stratus_core::ids::IsoId;
 use stratus_core::model::Iso;
 use stratus_core::ops::catalog::CatalogEntry;
@@ -249,7 +249,12 @@ mod tests {
         assert_eq!(p["floating_ip"]["price_monthly"]["gross"], "3.5700000000");
         assert_vat(&p["traffic"]["price_per_tb"], "traffic");
         assert_vat(&p["volume"]["price_per_gb_month"], "volume");
-        assert_eq!(p["load_balancer_types"], json!([]));
+        let lb_types = p["load_balancer_types"].as_array().expect("load_balancer_types");
+        assert_eq!(
+            lb_types.iter().map(|t| t["name"].as_str().unwrap_or("")).collect::<Vec<_>>(),
+            ["lb11", "lb21", "lb31"]
+        );
+        assert_vat(&lb_types[0]["prices"][0]["price_monthly"], "load balancer");
 
         let locations = api.get("/locations").await.body["locations"].as_array().map(Vec::len).expect("locations");
         for (list, kind) in

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A family of metrics, as Hetzner groups them.
+/// A family of metrics, as Hetzner groups them (servers: cpu, disk, network; load
+/// balancers: connections, requests, bandwidth).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
@@ -14,6 +15,14 @@ pub enum MetricKind {
     Disk,
     /// `network.0.pps.in|out`, `network.0.bandwidth.in|out`.
     Network,
+    /// Load balancers: `open_connections`.
+    OpenConnections,
+    /// Load balancers: `connections_per_second`.
+    ConnectionsPerSecond,
+    /// Load balancers: `requests_per_second`.
+    RequestsPerSecond,
+    /// Load balancers: `bandwidth.in|out`.
+    Bandwidth,
 }
 
 /// Which series, over which time, at which resolution.

@@ -1,7 +1,9 @@
-//! The one transport-neutral error type. Each dialect maps it to its own envelope and
-//! status code in exactly one place; core never knows an envelope.
+//! The one transport-neutral error type. Each dialect maps it to its own envelope, status
+//! code and wording in exactly one place; core never knows an envelope. Refusals that a
+//! dialect words its own way (protection, locks, limits) carry what happened, not a
+//! sentence.
 
-use crate::ids::ResourceKind;
+use crate::ids::{ActionId, ResourceKind, ResourceRef};
 
 /// One field's problems, for `invalid_input`-style answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +17,7 @@ pub struct FieldError {
 pub enum Error {
     /// The resource does not exist, or belongs to another project: the two are
     /// deliberately indistinguishable so one tenant cannot probe another's ids.
-    #[error("{kind:?} with ID {id} not found")]
+    #[error("{} with ID {id} not found", kind.as_str())]
     NotFound { kind: ResourceKind, id: String },
     /// The request is malformed or violates a rule; `fields` says which fields.
     #[error("{message}")]
@@ -23,15 +25,19 @@ pub enum Error {
     /// A field that must be unique is taken.
     #[error("{message}")]
     Uniqueness { message: String, field: String },
-    /// The resource has a running action.
+    /// The resource is held by a running (or stuck) action.
+    #[error("{resource} is locked by action {action}")]
+    Locked { resource: ResourceRef, action: ActionId },
+    /// The resource is protected against `operation` (`delete`, `rebuild`).
+    #[error("{resource} is protected against {operation}")]
+    Protected { resource: ResourceRef, operation: &'static str },
+    /// A request that conflicts with how things are (see [`Refusal`]); `message` says
+    /// how, in neutral words, and each dialect maps `reason` to its own code.
     #[error("{message}")]
-    Locked { message: String },
-    /// The resource is protected against this operation.
-    #[error("{message}")]
-    Protected { message: String },
-    /// A per-project quota is exhausted.
-    #[error("{message}")]
-    ResourceLimit { message: String },
+    Refused { reason: Refusal, message: String },
+    /// A per-project quota of `kind` is exhausted.
+    #[error("limit of {limit} {} reached", kind.as_str())]
+    ResourceLimit { kind: ResourceKind, limit: u32 },
     /// The operation is valid but cannot be carried out now (e.g. no free addresses).
     #[error("{message}")]
     Unavailable { message: String },
@@ -74,6 +80,43 @@ impl Error {
     pub fn uniqueness(field: &str, message: impl Into<String>) -> Self {
         Error::Uniqueness { message: message.into(), field: field.to_string() }
     }
+
+    pub fn refused(reason: Refusal, message: impl Into<String>) -> Self {
+        Error::Refused { reason, message: message.into() }
+    }
+}
+
+/// Why a valid request cannot be carried out as things are. Dialects with
+/// operation-specific error codes (Hetzner's `server_already_attached`) map these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// Still used by others (a firewall applied, a network with servers, a certificate
+    /// on a load balancer), so it cannot be removed.
+    InUse,
+    /// A placement rule cannot be honoured (a spread group has no host left).
+    Placement,
+    /// Already attached (a server to a network, a firewall to a server).
+    AlreadyAttached,
+    /// Not attached where the request needs it to be.
+    NotAttached,
+    /// The server must be powered off first.
+    NotStopped,
+    /// The address asked for is used.
+    AddressTaken,
+    /// No free address (or subnet) is left.
+    NoFreeAddress,
+    /// The port is used by another service.
+    PortInUse,
+    /// The target is there already.
+    TargetExists,
+    /// The server has no public IPv4 address.
+    MissingIpv4,
+    /// Applied through a label selector, so it cannot be removed one by one.
+    ManagedBySelector,
+    /// Assigned already (an IP to a server, a server's address of that family).
+    AlreadyAssigned,
+    /// In another location than the request needs.
+    LocationMismatch,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

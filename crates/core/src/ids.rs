@@ -52,9 +52,26 @@ typed_id! {
     ServerTypeId => ServerType;
     /// An injected fault (simulator failure testing).
     FaultId => Fault;
+    /// A block volume, attachable to one server at a time.
+    VolumeId => Volume;
+    /// A private network with subnets and routes.
+    NetworkId => Network;
+    /// A network interface of a server or load balancer, public or in a private network.
+    NicId => Nic;
+    /// A set of firewall rules applied to servers.
+    FirewallId => Firewall;
+    /// A load balancer.
+    LoadBalancerId => LoadBalancer;
+    /// A load balancer size (catalogue).
+    LoadBalancerTypeId => LoadBalancerType;
+    /// A group of servers placed by a rule (spread: on different hosts).
+    PlacementGroupId => PlacementGroup;
+    /// A TLS certificate, uploaded or managed.
+    CertificateId => Certificate;
 }
 
-/// The kinds of resource that actions refer to and that can be locked.
+/// The kinds of resource that actions refer to and that can be locked. New kinds go at
+/// the end: the position is part of the IONOS id rendering ([`hex32`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
@@ -70,6 +87,48 @@ pub enum ResourceKind {
     Datacenter,
     ServerType,
     Fault,
+    Volume,
+    Network,
+    Nic,
+    Firewall,
+    LoadBalancer,
+    LoadBalancerType,
+    PlacementGroup,
+    Certificate,
+}
+
+impl ResourceKind {
+    /// A neutral name, for logs and messages (dialects have their own words).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::Project => "project",
+            ResourceKind::Token => "token",
+            ResourceKind::Server => "server",
+            ResourceKind::Action => "action",
+            ResourceKind::SshKey => "ssh_key",
+            ResourceKind::Ip => "ip",
+            ResourceKind::Image => "image",
+            ResourceKind::Iso => "iso",
+            ResourceKind::Location => "location",
+            ResourceKind::Datacenter => "datacenter",
+            ResourceKind::ServerType => "server_type",
+            ResourceKind::Fault => "fault",
+            ResourceKind::Volume => "volume",
+            ResourceKind::Network => "network",
+            ResourceKind::Nic => "nic",
+            ResourceKind::Firewall => "firewall",
+            ResourceKind::LoadBalancer => "load_balancer",
+            ResourceKind::LoadBalancerType => "load_balancer_type",
+            ResourceKind::PlacementGroup => "placement_group",
+            ResourceKind::Certificate => "certificate",
+        }
+    }
+}
+
+impl fmt::Display for ResourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind.as_str(), self.id)
+    }
 }
 
 /// A reference to any resource: what an action touches, what a lock holds.

@@ -99,6 +99,26 @@ impl Selector {
     pub fn matches(&self, labels: &Labels) -> bool {
         self.0.iter().all(|r| r.matches(labels))
     }
+
+    /// The requirements a label index can answer: only rows with one of these
+    /// key/value pairs can match.
+    pub fn index_terms(&self) -> Vec<IndexTerm> {
+        self.0
+            .iter()
+            .filter_map(|r| match r {
+                Requirement::Equals(k, v) => Some(IndexTerm::Equals(k.clone(), v.clone())),
+                Requirement::In(k, vs) => Some(IndexTerm::In(k.clone(), vs.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A selector requirement that a `(key, value)` index answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexTerm {
+    Equals(String, String),
+    In(String, Vec<String>),
 }
 
 /// Splits on commas that are not inside parentheses.

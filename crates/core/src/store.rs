@@ -1,4 +1,4 @@
-//! The persistence interface. Core holds the working set in memory (see [`crate::state`])
+//! The persistence interface. Core holds the working set in memory (see [`crate::data`])
 //! and hands every change to the store as one batch per operation; the store makes each
 //! batch durable, in submission order, before the operation answers. A store may group
 //! several batches into one commit (SQLite: one fsync for many requests).
@@ -26,24 +26,56 @@ pub enum Record {
     Datacenter(Arc<Datacenter>),
     ServerType(Arc<ServerType>),
     Fault(Arc<Fault>),
+    Volume(Arc<Volume>),
+    Network(Arc<Network>),
+    Nic(Arc<Nic>),
+    Firewall(Arc<Firewall>),
+    LoadBalancer(Arc<LoadBalancer>),
+    LoadBalancerType(Arc<LoadBalancerType>),
+    PlacementGroup(Arc<PlacementGroup>),
+    Certificate(Arc<Certificate>),
+}
+
+/// Calls `$body` with `$r` bound to the record inside any variant.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! each_record {
+    ($record:expr, |$r:ident| $body:expr) => {
+        match $record {
+            $crate::store::Record::Project($r) => $body,
+            $crate::store::Record::Token($r) => $body,
+            $crate::store::Record::Server($r) => $body,
+            $crate::store::Record::Action($r) => $body,
+            $crate::store::Record::SshKey($r) => $body,
+            $crate::store::Record::Ip($r) => $body,
+            $crate::store::Record::Image($r) => $body,
+            $crate::store::Record::Iso($r) => $body,
+            $crate::store::Record::Location($r) => $body,
+            $crate::store::Record::Datacenter($r) => $body,
+            $crate::store::Record::ServerType($r) => $body,
+            $crate::store::Record::Fault($r) => $body,
+            $crate::store::Record::Volume($r) => $body,
+            $crate::store::Record::Network($r) => $body,
+            $crate::store::Record::Nic($r) => $body,
+            $crate::store::Record::Firewall($r) => $body,
+            $crate::store::Record::LoadBalancer($r) => $body,
+            $crate::store::Record::LoadBalancerType($r) => $body,
+            $crate::store::Record::PlacementGroup($r) => $body,
+            $crate::store::Record::Certificate($r) => $body,
+        }
+    };
 }
 
 impl Record {
     pub fn key(&self) -> ResourceRef {
-        match self {
-            Record::Project(r) => r.id.as_ref(),
-            Record::Token(r) => r.id.as_ref(),
-            Record::Server(r) => r.id.as_ref(),
-            Record::Action(r) => r.id.as_ref(),
-            Record::SshKey(r) => r.id.as_ref(),
-            Record::Ip(r) => r.id.as_ref(),
-            Record::Image(r) => r.id.as_ref(),
-            Record::Iso(r) => r.id.as_ref(),
-            Record::Location(r) => r.id.as_ref(),
-            Record::Datacenter(r) => r.id.as_ref(),
-            Record::ServerType(r) => r.id.as_ref(),
-            Record::Fault(r) => r.id.as_ref(),
-        }
+        use crate::data::Row;
+        each_record!(self, |r| r.key())
+    }
+
+    /// The owning project, `None` for the catalogue and for projects themselves.
+    pub fn project(&self) -> Option<crate::ids::ProjectId> {
+        use crate::data::Row;
+        each_record!(self, |r| r.project())
     }
 }
 
@@ -113,6 +145,21 @@ pub mod memory {
         /// what a restart would load.
         pub fn snapshot(&self) -> Snapshot {
             self.snapshot_at(usize::MAX)
+        }
+
+        /// Every version of the record with this key that was put, oldest first: what a
+        /// test reads to see how a record changed (an action's plan, which a finished
+        /// action no longer keeps).
+        pub fn versions(&self, key: ResourceRef) -> Vec<Record> {
+            let batches = self.batches.lock().unwrap_or_else(|e| e.into_inner());
+            batches
+                .iter()
+                .flat_map(|b| &b.changes)
+                .filter_map(|c| match c {
+                    Change::Put(r) if r.key() == key => Some(r.clone()),
+                    _ => None,
+                })
+                .collect()
         }
 
         /// How many batches have been submitted.

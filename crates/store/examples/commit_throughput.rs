@@ -38,12 +38,11 @@ fn server(id: i64) -> Record {
         backup_window: None,
         protection: Protection::default(),
         labels: Labels::from([("env".to_string(), "bench".to_string())]),
-        ipv4: Some(IpId(id + 1)),
-        ipv6: Some(IpId(id + 2)),
         ssh_keys: vec![SshKeyId(5)],
         user_data: None,
         traffic: Traffic::default(),
         last_backup: None,
+        placement_group: None,
     }))
 }
 
@@ -51,15 +50,24 @@ fn action(id: i64, server: i64) -> Record {
     Record::Action(Arc::new(Action {
         id: ActionId(id),
         project: ProjectId(1),
-        command: Command::CreateServer,
+        kind: "server_create".into(),
         status: ActionStatus::Running,
         progress: 0,
         started: Utc::now(),
         finished: None,
         resources: vec![ServerId(server).as_ref()],
         error: None,
-        plan: Plan { steps: vec![Step::StartVm], done: 0, unwinding: None },
+        related: Vec::new(),
         after: None,
+        run: Some(Box::new(RunState {
+            version: 1,
+            params: serde_json::json!({"server": server}),
+            plan: vec!["create_vm".into()],
+            done: 0,
+            outputs: Default::default(),
+            step_started: Utc::now(),
+            unwinding: None,
+        })),
     }))
 }
 

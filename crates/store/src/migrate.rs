@@ -17,7 +17,10 @@ use stratus_core::store::StoreError;
 
 /// Every migration as (version, description, SQL), in order. File names follow sqlx's
 /// `<version>_<description>.sql`; a test checks this list against the directory.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "resources", include_str!("../migrations/0002_resources.sql")),
+];
 
 /// The embedded migrations as a source for sqlx's [`Migrator`].
 #[derive(Debug)]

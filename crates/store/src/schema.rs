@@ -86,6 +86,14 @@ kinds! {
     Datacenter => "datacenters", owner: |r| None;
     ServerType => "server_types", owner: |r| None;
     Fault => "faults", owner: |r| None;
+    Volume => "volumes", owner: |r| Some(r.project.0);
+    Network => "networks", owner: |r| Some(r.project.0);
+    Nic => "nics", owner: |r| Some(r.project.0);
+    Firewall => "firewalls", owner: |r| Some(r.project.0);
+    LoadBalancer => "load_balancers", owner: |r| Some(r.project.0);
+    LoadBalancerType => "load_balancer_types", owner: |r| None;
+    PlacementGroup => "placement_groups", owner: |r| Some(r.project.0);
+    Certificate => "certificates", owner: |r| Some(r.project.0);
 }
 
 /// Whether `kind`'s table has the extra `secret_hash` column.
@@ -117,8 +125,9 @@ mod tests {
     fn every_kind_has_its_own_table() {
         let tables: HashSet<_> = KINDS.iter().map(|k| table(*k)).collect();
         assert_eq!(tables.len(), KINDS.len());
-        // The migration creates each of them.
-        let sql = include_str!("../migrations/0001_init.sql");
+        // A migration creates each of them.
+        let sql =
+            [include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_resources.sql")].concat();
         for t in tables {
             assert!(sql.contains(&format!("CREATE TABLE {t} ")), "{t} not in migration");
         }

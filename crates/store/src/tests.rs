@@ -115,12 +115,11 @@ fn server(id: i64, project: i64, name: &str) -> Record {
         backup_window: Some("22-02".into()),
         protection: Protection { delete: true, rebuild: false },
         labels: labels(),
-        ipv4: Some(IpId(10)),
-        ipv6: None,
         ssh_keys: vec![SshKeyId(5)],
         user_data: Some("#cloud-config\n".into()),
         traffic: Traffic { ingoing: 1, outgoing: 2 },
         last_backup: None,
+        placement_group: None,
     }))
 }
 
@@ -128,14 +127,23 @@ fn action(id: i64, project: i64, progress: u8) -> Record {
     Record::Action(Arc::new(Action {
         id: ActionId(id),
         project: ProjectId(project),
-        command: Command::CreateServer,
+        kind: "server_create".into(),
         status: ActionStatus::Running,
         progress,
         started: t0(),
         finished: None,
         resources: vec![ServerId(7).as_ref()],
         error: Some(ActionError { code: "x".into(), message: "y".into() }),
-        plan: Plan { steps: vec![Step::StartVm, Step::SnapshotVm { image: ImageId(4) }], done: 1, unwinding: None },
+        related: Vec::new(),
+        run: Some(Box::new(RunState {
+            version: 1,
+            params: serde_json::json!({"server": 3}),
+            plan: vec!["start_vm".into(), "snapshot".into()],
+            done: 1,
+            outputs: [("snapshot".to_string(), serde_json::json!(1.5))].into(),
+            step_started: t0(),
+            unwinding: None,
+        })),
         after: Some(ActionId(6)),
     }))
 }
@@ -165,7 +173,8 @@ fn one_of_each() -> Vec<Record> {
             name: "primary".into(),
             description: None,
             home_location: LocationId(1),
-            assignee: Some(ServerId(7)),
+            assignee: Some(Attachee::Server(ServerId(7))),
+            auto_delete: true,
             dns_ptr: vec![DnsPtr { ip: "203.0.113.5".into(), dns_ptr: "web.example".into() }],
             protection: Protection::default(),
             labels: Labels::new(),
@@ -236,10 +245,149 @@ fn one_of_each() -> Vec<Record> {
         })),
         Record::Fault(Arc::new(Fault {
             id: FaultId(9),
-            target: FaultTarget::Action { command: Command::RebootServer, step: Some(0) },
+            target: FaultTarget::Action { kinds: vec!["server_reboot".into()], step: Some(StepRef::Index(0)) },
             remaining: 2,
             code: "action_failed".into(),
             message: "injected".into(),
+            created: t0(),
+        })),
+        Record::Volume(Arc::new(Volume {
+            id: VolumeId(20),
+            project: ProjectId(1),
+            name: "data".into(),
+            size_gb: 10,
+            location: LocationId(1),
+            server: Some(ServerId(7)),
+            linux_device: Some("/dev/disk/by-id/scsi-0HC_Volume_20".into()),
+            format: Some("ext4".into()),
+            status: VolumeStatus::Available,
+            protection: Protection::default(),
+            labels: labels(),
+            created: t0(),
+        })),
+        Record::Network(Arc::new(Network {
+            id: NetworkId(21),
+            project: ProjectId(1),
+            name: "net".into(),
+            ip_range: "10.0.0.0/16".into(),
+            subnets: vec![Subnet {
+                kind: SubnetKind::Cloud,
+                ip_range: "10.0.1.0/24".into(),
+                network_zone: "eu-central".into(),
+                gateway: "10.0.0.1".into(),
+                vswitch_id: None,
+            }],
+            routes: vec![Route { destination: "10.100.1.0/24".into(), gateway: "10.0.1.1".into() }],
+            expose_routes_to_vswitch: false,
+            protection: Protection::default(),
+            labels: labels(),
+            created: t0(),
+        })),
+        Record::Nic(Arc::new(Nic {
+            id: NicId(22),
+            project: ProjectId(1),
+            owner: Attachee::Server(ServerId(7)),
+            network: Some(NetworkId(21)),
+            ip: Some("10.0.1.2".into()),
+            alias_ips: vec!["10.0.1.3".into()],
+            mac: "86:00:00:00:00:16".into(),
+            created: t0(),
+        })),
+        Record::Firewall(Arc::new(Firewall {
+            id: FirewallId(23),
+            project: ProjectId(1),
+            name: "fw".into(),
+            rules: vec![FirewallRule {
+                direction: Direction::In,
+                protocol: "tcp".into(),
+                port: Some("22".into()),
+                source_ips: vec!["0.0.0.0/0".into()],
+                destination_ips: vec![],
+                description: None,
+            }],
+            applied_to: vec![FirewallTarget::Server(ServerId(7)), FirewallTarget::LabelSelector("env=prod".into())],
+            labels: labels(),
+            created: t0(),
+        })),
+        Record::LoadBalancer(Arc::new(LoadBalancer {
+            id: LoadBalancerId(24),
+            project: ProjectId(1),
+            name: "lb".into(),
+            lb_type: LoadBalancerTypeId(25),
+            location: LocationId(1),
+            algorithm: Algorithm::RoundRobin,
+            public_interface: true,
+            services: vec![LbService {
+                protocol: LbProtocol::Http,
+                listen_port: 80,
+                destination_port: 8080,
+                proxyprotocol: false,
+                health_check: HealthCheck {
+                    protocol: LbProtocol::Http,
+                    port: 8080,
+                    interval: 15,
+                    timeout: 10,
+                    retries: 3,
+                    http: Some(HealthCheckHttp {
+                        domain: None,
+                        path: "/".into(),
+                        response: None,
+                        status_codes: vec!["2??".into()],
+                        tls: false,
+                    }),
+                },
+                http: Some(LbHttp {
+                    cookie_name: "HCLBSTICKY".into(),
+                    cookie_lifetime: 300,
+                    certificates: vec![CertificateId(27)],
+                    redirect_http: false,
+                    sticky_sessions: false,
+                    timeout_idle: 60,
+                }),
+            }],
+            targets: vec![LbTarget { kind: LbTargetKind::Server(ServerId(7)), use_private_ip: false }],
+            traffic: Traffic::default(),
+            protection: Protection::default(),
+            labels: labels(),
+            created: t0(),
+        })),
+        Record::LoadBalancerType(Arc::new(LoadBalancerType {
+            id: LoadBalancerTypeId(25),
+            name: "lb11".into(),
+            description: "LB11".into(),
+            max_connections: 10_000,
+            max_services: 5,
+            max_targets: 25,
+            max_assigned_certificates: 10,
+            deprecated: None,
+            included_traffic: 1 << 40,
+            prices: vec![],
+        })),
+        Record::PlacementGroup(Arc::new(PlacementGroup {
+            id: PlacementGroupId(26),
+            project: ProjectId(1),
+            name: "spread".into(),
+            kind: PlacementKind::Spread,
+            labels: labels(),
+            created: t0(),
+        })),
+        Record::Certificate(Arc::new(Certificate {
+            id: CertificateId(27),
+            project: ProjectId(1),
+            name: "cert".into(),
+            kind: CertificateKind::Managed,
+            certificate: None,
+            private_key: None,
+            domain_names: vec!["example.com".into()],
+            fingerprint: None,
+            not_valid_before: None,
+            not_valid_after: None,
+            status: Some(ManagedStatus {
+                issuance: IssuanceStatus::Failed,
+                renewal: RenewalStatus::Unavailable,
+                error: Some(ActionError::new("no_ca", "no CA is configured")),
+            }),
+            labels: labels(),
             created: t0(),
         })),
     ]
@@ -255,7 +403,28 @@ fn same(a: &Record, b: &Record) -> bool {
             }
         };
     }
-    eq!(Project, Token, Server, Action, SshKey, Ip, Image, Iso, Location, Datacenter, ServerType, Fault)
+    eq!(
+        Project,
+        Token,
+        Server,
+        Action,
+        SshKey,
+        Ip,
+        Image,
+        Iso,
+        Location,
+        Datacenter,
+        ServerType,
+        Fault,
+        Volume,
+        Network,
+        Nic,
+        Firewall,
+        LoadBalancer,
+        LoadBalancerType,
+        PlacementGroup,
+        Certificate
+    )
 }
 
 fn find(snapshot: &Snapshot, key: ResourceRef) -> Option<&Record> {
@@ -280,6 +449,9 @@ fn price_list(currency: &str) -> Arc<PriceList> {
         primary_ipv4_monthly: Money(500_000_000),
         traffic_per_tb: Money(1_000_000_000),
         backup_percentage: 20,
+        volume_per_gb_month: Money(44_000_000),
+        primary_ipv6_hourly: Money(0),
+        primary_ipv6_monthly: Money(0),
     })
 }
 
@@ -543,4 +715,82 @@ async fn a_batch_that_changes_nothing_resolves_without_a_transaction() {
     t.commit(Batch::default()).await;
     assert_eq!(t.store.commits(), 0);
     assert_eq!(t.load().await.next_id, 1);
+}
+
+/// A data directory written by the version before the reshaped core (migration 0001
+/// only, actions with Hetzner commands and unversioned plans) loads after migration
+/// 0002: history keeps its kinds, an interrupted action ends failed with its server
+/// `unknown`, IPs get tagged assignees, stale faults go.
+#[tokio::test]
+async fn rows_of_the_previous_version_are_converted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut conn = SqliteConnection::connect_with(
+        &SqliteConnectOptions::new().filename(dir.path().join("old.db")).create_if_missing(true),
+    )
+    .await
+    .unwrap();
+    sqlx::raw_sql(include_str!("../migrations/0001_init.sql")).execute(&mut conn).await.unwrap();
+    let server = r#"{"id":7,"project":1,"name":"web","status":"starting","created":"2024-05-01T12:00:00Z",
+        "server_type":3,"hardware":{"cores":2,"memory_mb":4096,"disks":[{"size_gb":40}]},"datacenter":2,
+        "image":4,"iso":null,"rescue_enabled":false,"backup_window":null,
+        "protection":{"delete":false,"rebuild":false},"labels":{},"ipv4":10,"ipv6":null,"ssh_keys":[],
+        "user_data":null,"traffic":{"ingoing":0,"outgoing":0}}"#;
+    let done = r#"{"id":11,"project":1,"command":"create_server","status":"success","progress":100,
+        "started":"2024-05-01T12:00:00Z","finished":"2024-05-01T12:00:05Z","resources":[{"kind":"server","id":7}],
+        "error":null,"plan":{"steps":[{"step":"create_vm","spec":{}}],"done":1,"unwinding":null},"after":null}"#;
+    let running = r#"{"id":12,"project":1,"command":"start_server","status":"running","progress":0,
+        "started":"2024-05-01T12:00:06Z","finished":null,"resources":[{"kind":"server","id":7}],
+        "error":null,"plan":{"steps":[{"step":"start_vm"}],"done":0,"unwinding":null},"after":null}"#;
+    let ip = r#"{"id":10,"project":1,"role":"primary","family":"v4","address":"198.18.0.2","name":"primary_ip-10",
+        "description":null,"home_location":1,"assignee":7,"dns_ptr":[],"protection":{"delete":false,"rebuild":false},
+        "labels":{},"blocked":false,"created":"2024-05-01T12:00:00Z"}"#;
+    let fault = r#"{"id":13,"target":{"target":"action","command":"start_server","step":null},"remaining":1,
+        "code":"x","message":"y","created":"2024-05-01T12:00:00Z"}"#;
+    for (table, id, data) in [
+        ("servers", 7, server),
+        ("actions", 11, done),
+        ("actions", 12, running),
+        ("ips", 10, ip),
+        ("faults", 13, fault),
+    ] {
+        sqlx::query(&format!("INSERT INTO {table} (id, project_id, data) VALUES (?, 1, ?)"))
+            .bind(id)
+            .bind(data)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    sqlx::raw_sql(include_str!("../migrations/0002_resources.sql")).execute(&mut conn).await.unwrap();
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT 'servers', id, data FROM servers UNION ALL SELECT 'actions', id, data FROM actions \
+         UNION ALL SELECT 'ips', id, data FROM ips UNION ALL SELECT 'faults', id, data FROM faults",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let kind_of = |t: &str| *schema::KINDS.iter().find(|k| schema::table(**k) == t).unwrap();
+    let records: Vec<Record> = rows
+        .iter()
+        .map(|(t, id, data)| schema::decode(kind_of(t), *id, data).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    assert_eq!(records.len(), 4, "the old fault is gone");
+    for r in records {
+        match r {
+            Record::Server(s) => assert_eq!(s.status, ServerStatus::Unknown),
+            Record::Action(a) if a.id == ActionId(11) => {
+                assert_eq!(
+                    (a.kind.as_str(), a.status, a.run.is_none()),
+                    ("server_create", ActionStatus::Success, true)
+                );
+            }
+            Record::Action(a) => {
+                assert_eq!((a.kind.as_str(), a.status), ("server_power_on", ActionStatus::Error));
+                assert_eq!(a.error.as_ref().map(|e| e.code.as_str()), Some("action_failed"));
+                assert!(a.finished.is_some());
+            }
+            Record::Ip(ip) => assert_eq!((ip.assignee, ip.auto_delete), (Some(Attachee::Server(ServerId(7))), true)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }

@@ -11,7 +11,7 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use stratus_compute::sim::SimTiming;
-use stratus_core::model::{ApiRefusal, Command as ActionCommand};
+use stratus_core::model::{ApiRefusal, StepRef};
 
 /// A self-hosted cloud control plane that speaks real providers' APIs.
 #[derive(Debug, Parser)]
@@ -68,6 +68,9 @@ pub enum AdminCommand {
     /// Control the simulator's clock
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Inspect running actions and resolve stuck ones
+    #[command(subcommand)]
+    Action(ActionCommand),
 }
 
 const SERVE_ABOUT: &str = "\
@@ -109,6 +112,15 @@ pub struct ServeArgs {
     /// IPv6 prefix each server and IPv6 floating IP gets a /64 from [default: 2001:db8::/32]
     #[arg(long, env = "STRATUS_IPV6_POOL", value_name = "CIDR")]
     pub ipv6_pool: Option<Ipv6Net>,
+    /// Actions that run at once; more wait their turn [default: 256]
+    #[arg(long, env = "STRATUS_ACTION_WORKERS", value_name = "N")]
+    pub action_workers: Option<usize>,
+    /// Days finished actions are kept; 0 keeps them forever [default: 90]
+    #[arg(long, env = "STRATUS_ACTION_RETENTION_DAYS", value_name = "DAYS")]
+    pub action_retention_days: Option<u32>,
+    /// Servers a spread placement group may hold (hosts it may spread over) [default: 10]
+    #[arg(long, env = "STRATUS_SPREAD_GROUP_LIMIT", value_name = "N")]
+    pub spread_group_limit: Option<u32>,
 }
 
 /// How list commands print.
@@ -207,18 +219,21 @@ pub enum CatalogCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum FaultCommand {
-    /// Make the next N actions of a command fail
+    /// Make the next N actions of a kind fail
     Action {
-        /// The action command, e.g. create_server, start_server, create_image
-        #[arg(long, value_parser = parse_action_command)]
-        command: ActionCommand,
+        /// Hetzner's action command, e.g. create_server, start_server, create_image
+        #[arg(long, required_unless_present = "kind", conflicts_with = "kind")]
+        command: Option<String>,
+        /// The core action kind, e.g. server_create (see `stratus action kinds`)
+        #[arg(long)]
+        kind: Option<String>,
         /// How many actions fail
         #[arg(long)]
         count: u32,
-        /// The 0-based step to fail at, after the earlier steps ran (their undo runs too)
-        /// [default: the last step]
-        #[arg(long, value_name = "K")]
-        step: Option<usize>,
+        /// The step to fail at, by 0-based position or by name (see `stratus action
+        /// kinds`), after the earlier steps ran (their undo runs too) [default: the last]
+        #[arg(long, value_name = "K|NAME", value_parser = parse_step)]
+        step: Option<StepRef>,
         /// Error code the failed action reports
         #[arg(long, default_value = "action_failed")]
         code: String,
@@ -254,11 +269,32 @@ pub enum SimCommand {
     },
 }
 
-fn parse_action_command(s: &str) -> Result<ActionCommand, String> {
-    ActionCommand::parse(s).ok_or_else(|| {
-        let known: Vec<&str> = ActionCommand::ALL.iter().map(|c| c.as_str()).collect();
-        format!("unknown action command; expected one of: {}", known.join(", "))
-    })
+#[derive(Debug, Subcommand)]
+pub enum ActionCommand {
+    /// Running and stuck actions of every project
+    List {
+        /// Only stuck actions (an undo failed; their resources stay locked)
+        #[arg(long)]
+        stuck: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every action kind and its steps (what `fault action --kind/--step` take)
+    Kinds {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Retry a stuck action's failed undo (after fixing what made it fail)
+    Retry { id: i64 },
+    /// Take a stuck action's failed undo as done by hand, and let the unwind go on
+    Resolve { id: i64 },
+}
+
+fn parse_step(s: &str) -> Result<StepRef, String> {
+    if s.is_empty() {
+        return Err("give a step position or name".into());
+    }
+    Ok(s.parse::<usize>().map_or_else(|_| StepRef::Name(s.to_string()), StepRef::Index))
 }
 
 fn parse_refusal(s: &str) -> Result<ApiRefusal, String> {
@@ -284,13 +320,34 @@ mod tests {
         let cli =
             Cli::try_parse_from(["stratus", "fault", "action", "--command", "start_server", "--count", "2"]).unwrap();
         match cli.command {
-            Command::Admin(AdminCommand::Fault(FaultCommand::Action { command, count, step, code, message })) => {
-                assert_eq!(command, ActionCommand::StartServer);
+            Command::Admin(AdminCommand::Fault(FaultCommand::Action { command, kind, count, step, code, message })) => {
+                assert_eq!((command.as_deref(), kind), (Some("start_server"), None));
                 assert_eq!((count, step, code.as_str(), message), (2, None, "action_failed", None));
             }
             other => panic!("parsed {other:?}"),
         }
-        assert!(Cli::try_parse_from(["stratus", "fault", "action", "--command", "fly", "--count", "1"]).is_err());
+        let cli = Cli::try_parse_from([
+            "stratus",
+            "fault",
+            "action",
+            "--kind",
+            "server_create",
+            "--count",
+            "1",
+            "--step",
+            "create_vm",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Admin(AdminCommand::Fault(FaultCommand::Action { step, .. })) => {
+                assert_eq!(step, Some(StepRef::Name("create_vm".into())));
+            }
+            other => panic!("parsed {other:?}"),
+        }
+        assert!(
+            Cli::try_parse_from(["stratus", "fault", "action", "--count", "1"]).is_err(),
+            "a command or kind is needed"
+        );
         assert!(Cli::try_parse_from(["stratus", "fault", "api", "--code", "maintenance", "--count", "1"]).is_ok());
         assert!(Cli::try_parse_from(["stratus", "fault", "api", "--code", "teapot", "--count", "1"]).is_err());
     }

@@ -60,7 +60,7 @@ async fn echo(mut socket: WebSocket, vm: i64) {
 mod tests {
     use super::*;
     use futures::{SinkExt, StreamExt};
-    use stratus_compute::driver::{Driver, HardwareSpec, NoProgress, VmSpec};
+    use stratus_compute::driver::{CallContext, Driver, HardwareSpec, VmSpec};
     use stratus_compute::sim::SimTiming;
     use tokio_tungstenite::tungstenite::Message as WsMessage;
 
@@ -82,10 +82,10 @@ mod tests {
             ssh_keys: vec![],
             root_password: None,
             user_data: None,
-            addresses: vec![],
+            nics: vec![],
         };
-        sim.create(&spec, &NoProgress).await.unwrap();
-        sim.start(1).await.unwrap();
+        sim.create(&spec, &CallContext::now()).await.unwrap();
+        sim.start(1, &CallContext::now()).await.unwrap();
         let endpoint = sim.console(1).await.unwrap();
         let addr = serve(sim).await;
 

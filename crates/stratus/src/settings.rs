@@ -51,6 +51,9 @@ pub struct FileConfig {
     pub resource_limit: Option<u32>,
     pub ipv4_pool: Option<Ipv4Net>,
     pub ipv6_pool: Option<Ipv6Net>,
+    pub action_workers: Option<usize>,
+    pub action_retention_days: Option<u32>,
+    pub spread_group_limit: Option<u32>,
 }
 
 /// Why settings could not be resolved.
@@ -118,6 +121,15 @@ impl ServeSettings {
                 ipv6_pool: serve.ipv6_pool.or(file.ipv6_pool).unwrap_or(defaults.ipv6_pool),
                 rate_limit: serve.rate_limit.or(file.rate_limit).unwrap_or(defaults.rate_limit),
                 resource_limit: serve.resource_limit.or(file.resource_limit).unwrap_or(defaults.resource_limit),
+                action_workers: serve.action_workers.or(file.action_workers).unwrap_or(defaults.action_workers),
+                action_retention: serve
+                    .action_retention_days
+                    .or(file.action_retention_days)
+                    .map_or(defaults.action_retention, |days| std::time::Duration::from_secs(u64::from(days) * 86_400)),
+                spread_group_limit: serve
+                    .spread_group_limit
+                    .or(file.spread_group_limit)
+                    .unwrap_or(defaults.spread_group_limit),
             },
         }
     }

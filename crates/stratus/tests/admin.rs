@@ -62,7 +62,7 @@ mod tests {
         assert_eq!(get_status(&server, "/servers", &first).await, 200);
         admin_ok(&dir, &["fault", "action", "--command", "start_server", "--count", "2", "--step", "0"]);
         let faults = admin_ok(&dir, &["fault", "list"]);
-        assert!(faults.contains("start_server") && faults.contains("action_failed"), "{faults}");
+        assert!(faults.contains("server_power_on") && faults.contains("action_failed"), "{faults}");
         assert_eq!(admin_ok(&dir, &["fault", "clear"]), "cleared 1 fault(s)\n");
 
         // Projects.

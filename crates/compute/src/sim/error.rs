@@ -9,6 +9,12 @@ pub(crate) enum SimError {
     /// restored after a restart).
     #[error("VM {0} does not exist in the simulator")]
     NotFound(VmId),
+    /// A volume, network or load balancer the simulator does not know.
+    #[error("{what} {id} does not exist in the simulator")]
+    Missing { what: &'static str, id: i64 },
+    /// A volume attached elsewhere, or a network or volume still in use.
+    #[error("{what} {id} is in use by VM {vm}")]
+    InUse { what: &'static str, id: i64, vm: VmId },
     /// The call's documented precondition on the power state does not hold.
     #[error("VM {id} must be {required} to {operation}")]
     WrongPowerState { id: VmId, required: &'static str, operation: &'static str },
@@ -27,7 +33,8 @@ impl SimError {
     /// the others describe a broken precondition the core should have checked.
     fn code(&self) -> &'static str {
         match self {
-            SimError::NotFound(_) => "not_found",
+            SimError::NotFound(_) | SimError::Missing { .. } => "not_found",
+            SimError::InUse { .. } => "in_use",
             SimError::WrongPowerState { .. } => "invalid_state",
         }
     }

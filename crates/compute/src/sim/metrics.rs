@@ -69,6 +69,12 @@ fn kind_series(kind: MetricKind) -> &'static [(&'static str, Pick)] {
             ("network.0.bandwidth.in", |s| s.net_bw_in),
             ("network.0.bandwidth.out", |s| s.net_bw_out),
         ],
+        // A load balancer's traffic follows the same daily wave: a connection every
+        // ~20 packets, a request every ~8.
+        MetricKind::OpenConnections => &[("open_connections", |s| (s.pps_in / 4.0).round())],
+        MetricKind::ConnectionsPerSecond => &[("connections_per_second", |s| round2(s.pps_in / 20.0))],
+        MetricKind::RequestsPerSecond => &[("requests_per_second", |s| round2(s.pps_in / 8.0))],
+        MetricKind::Bandwidth => &[("bandwidth.in", |s| s.net_bw_in), ("bandwidth.out", |s| s.net_bw_out)],
     }
 }
 

@@ -4,9 +4,10 @@
 
 use super::metrics::round2;
 use super::noise::unit;
-use crate::driver::{PowerState, VmId, VmSpec};
+use crate::driver::{FirewallRuleSpec, NicSpec, PowerState, VmId, VmSpec};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One simulated VM, as [`super::SimDriver::vm`] shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,12 +29,21 @@ pub struct SimVm {
     pub boot_count: u32,
     /// When the simulator created (or, after a restart, re-learnt) the VM.
     pub created_at: DateTime<Utc>,
+    /// Plugged-in interfaces by id: those of the spec plus `attach_nic`s.
+    pub nics: BTreeMap<i64, NicSpec>,
+    /// Attached volumes.
+    pub volumes: BTreeSet<i64>,
+    /// The firewall rules last applied.
+    pub firewall: Vec<FirewallRuleSpec>,
 }
 
 impl SimVm {
     pub(crate) fn new(spec: VmSpec, power: PowerState) -> Self {
         let now = Utc::now();
         SimVm {
+            nics: spec.nics.iter().map(|n| (n.id, n.clone())).collect(),
+            volumes: BTreeSet::new(),
+            firewall: Vec::new(),
             spec,
             power,
             power_since: now,
@@ -90,4 +100,13 @@ impl SimSnapshot {
         let size_gb = round2((f64::from(vm.boot_disk_gb()) * share).max(0.3));
         SimSnapshot { vm: vm.spec.id, size_gb }
     }
+}
+
+/// A volume the simulator "stores".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimVolume {
+    pub size_gb: u32,
+    pub format: Option<String>,
+    /// The VM it is attached to.
+    pub attached_to: Option<VmId>,
 }

@@ -3,7 +3,7 @@
 //! elapsed times are exact virtual durations, not wall-clock measurements.
 
 use super::*;
-use crate::driver::{DiskSpec, DriverError, ImageRef, NoProgress};
+use crate::driver::{CallContext, DiskSpec, DriverError, ImageRef, NoProgress, Progress, VmState};
 use crate::metrics::MetricKind;
 use chrono::{Duration as ChronoDuration, Utc};
 use std::sync::Arc;
@@ -35,8 +35,18 @@ fn spec(id: VmId) -> VmSpec {
         ssh_keys: vec!["ssh-ed25519 AAAA test".into()],
         root_password: None,
         user_data: None,
-        addresses: vec!["203.0.113.5".into()],
+        nics: vec![NicSpec {
+            id: 1000 + id,
+            network: None,
+            mac: "02:00:00:00:00:01".into(),
+            addresses: vec!["203.0.113.5".into()],
+        }],
     }
+}
+
+fn inventory(vms: Vec<(VmSpec, PowerState)>) -> Inventory {
+    let vms = vms.into_iter().map(|(spec, power)| VmState { spec, power, volumes: vec![], iso: None, rescue: false });
+    Inventory { vms: vms.collect(), ..Inventory::default() }
 }
 
 fn instant() -> SimDriver {
@@ -48,7 +58,7 @@ fn realistic() -> SimDriver {
 }
 
 async fn created(driver: &SimDriver, id: VmId) {
-    driver.create(&spec(id), &NoProgress).await.expect("create");
+    driver.create(&spec(id), &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("create");
 }
 
 fn code<T: std::fmt::Debug>(result: DriverResult<T>) -> String {
@@ -68,17 +78,17 @@ async fn name_is_sim() {
 async fn create_leaves_vm_off_and_is_idempotent() {
     let d = instant();
     let rec = Recorder::default();
-    d.create(&spec(1), &rec).await.expect("create");
+    d.create(&spec(1), &CallContext { started: Utc::now(), progress: &rec }).await.expect("create");
     assert_eq!(rec.reports(), vec![100]);
     let vm = d.vm(1).expect("created");
     assert_eq!((vm.power, vm.boot_count, vm.spec.clone()), (PowerState::Off, 0, spec(1)));
 
-    d.start(1).await.expect("start");
+    d.start(1, &CallContext::now()).await.expect("start");
     // A repeated create (a replayed step) neither resets nor rebuilds the VM.
     let rec = Recorder::default();
     let mut other = spec(1);
     other.name = "renamed".into();
-    d.create(&other, &rec).await.expect("create again");
+    d.create(&other, &CallContext { started: Utc::now(), progress: &rec }).await.expect("create again");
     assert_eq!(rec.reports(), vec![100]);
     let again = d.vm(1).expect("still there");
     assert_eq!((again.power, again.boot_count, again.spec.name.as_str()), (PowerState::Running, 1, "vm-1"));
@@ -89,18 +99,18 @@ async fn power_cycle_is_idempotent() {
     let d = instant();
     created(&d, 1).await;
 
-    d.start(1).await.expect("start");
-    d.start(1).await.expect("start of running");
+    d.start(1, &CallContext::now()).await.expect("start");
+    d.start(1, &CallContext::now()).await.expect("start of running");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
     assert_eq!(boots(&d, 1), 1, "second start did not boot again");
 
-    d.stop(1, StopMode::Graceful).await.expect("graceful stop");
+    d.stop(1, StopMode::Graceful, &CallContext::now()).await.expect("graceful stop");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Off));
-    d.stop(1, StopMode::Graceful).await.expect("stop of off");
-    d.stop(1, StopMode::Hard).await.expect("hard stop of off");
+    d.stop(1, StopMode::Graceful, &CallContext::now()).await.expect("stop of off");
+    d.stop(1, StopMode::Hard, &CallContext::now()).await.expect("hard stop of off");
 
-    d.start(1).await.expect("start");
-    d.stop(1, StopMode::Hard).await.expect("hard stop");
+    d.start(1, &CallContext::now()).await.expect("start");
+    d.stop(1, StopMode::Hard, &CallContext::now()).await.expect("hard stop");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Off));
     assert_eq!(boots(&d, 1), 2);
 }
@@ -110,15 +120,15 @@ async fn reboot_and_reset_boot_and_power_on_an_off_vm() {
     let d = instant();
     created(&d, 1).await;
 
-    d.reboot(1).await.expect("reboot of off");
+    d.reboot(1, &CallContext::now()).await.expect("reboot of off");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
-    d.reboot(1).await.expect("reboot of running");
+    d.reboot(1, &CallContext::now()).await.expect("reboot of running");
     assert_eq!(boots(&d, 1), 2);
 
-    d.stop(1, StopMode::Hard).await.expect("stop");
-    d.reset(1).await.expect("reset of off");
+    d.stop(1, StopMode::Hard, &CallContext::now()).await.expect("stop");
+    d.reset(1, &CallContext::now()).await.expect("reset of off");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
-    d.reset(1).await.expect("reset of running");
+    d.reset(1, &CallContext::now()).await.expect("reset of running");
     assert_eq!(boots(&d, 1), 4);
 }
 
@@ -126,17 +136,20 @@ async fn reboot_and_reset_boot_and_power_on_an_off_vm() {
 async fn rebuild_needs_the_vm_off_and_replaces_the_image() {
     let d = instant();
     created(&d, 1).await;
-    d.start(1).await.expect("start");
+    d.start(1, &CallContext::now()).await.expect("start");
 
     let mut rebuilt = spec(1);
     rebuilt.image = Some(ImageRef { id: 9, name: "ubuntu-24.04".into() });
-    assert_eq!(code(d.rebuild(&rebuilt, &NoProgress).await), "invalid_state");
+    assert_eq!(
+        code(d.rebuild(&rebuilt, &CallContext { started: Utc::now(), progress: &NoProgress }).await),
+        "invalid_state"
+    );
     assert_eq!(d.vm(1).expect("vm").spec.image, spec(1).image, "a refused rebuild changes nothing");
 
-    d.stop(1, StopMode::Hard).await.expect("stop");
+    d.stop(1, StopMode::Hard, &CallContext::now()).await.expect("stop");
     let rec = Recorder::default();
-    d.rebuild(&rebuilt, &rec).await.expect("rebuild");
-    d.rebuild(&rebuilt, &NoProgress).await.expect("repeated rebuild");
+    d.rebuild(&rebuilt, &CallContext { started: Utc::now(), progress: &rec }).await.expect("rebuild");
+    d.rebuild(&rebuilt, &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("repeated rebuild");
     assert_eq!(rec.reports(), vec![100]);
     let vm = d.vm(1).expect("vm");
     assert_eq!((vm.spec.image, vm.power), (rebuilt.image, PowerState::Off));
@@ -149,25 +162,25 @@ async fn resize_needs_the_vm_off_and_never_shrinks_disks() {
     let original = spec(1).hardware;
     let bigger = HardwareSpec { cores: 4, memory_mb: 8192, disks: vec![DiskSpec { size_gb: 40 }] };
 
-    d.start(1).await.expect("start");
-    assert_eq!(code(d.resize(1, &bigger).await), "invalid_state");
+    d.start(1, &CallContext::now()).await.expect("start");
+    assert_eq!(code(d.resize(1, &bigger, &CallContext::now()).await), "invalid_state");
     assert_eq!(d.vm(1).expect("vm").spec.hardware, original, "a refused resize changes nothing");
-    d.stop(1, StopMode::Hard).await.expect("stop");
+    d.stop(1, StopMode::Hard, &CallContext::now()).await.expect("stop");
 
-    d.resize(1, &bigger).await.expect("resize");
-    d.resize(1, &bigger).await.expect("repeated resize");
+    d.resize(1, &bigger, &CallContext::now()).await.expect("resize");
+    d.resize(1, &bigger, &CallContext::now()).await.expect("repeated resize");
     assert_eq!(d.vm(1).expect("vm").spec.hardware, bigger);
 
     // Resizing back (the core's undo) reverts cores and memory but keeps the grown disk.
-    d.resize(1, &original).await.expect("resize back");
+    d.resize(1, &original, &CallContext::now()).await.expect("resize back");
     let expected = HardwareSpec { disks: bigger.disks.clone(), ..original.clone() };
     assert_eq!(d.vm(1).expect("vm").spec.hardware, expected);
 
     // Disks can be added; leaving one out of the spec does not remove it.
     let two_disks =
         HardwareSpec { disks: vec![DiskSpec { size_gb: 40 }, DiskSpec { size_gb: 10 }], ..original.clone() };
-    d.resize(1, &two_disks).await.expect("adding a disk");
-    d.resize(1, &HardwareSpec { disks: vec![], ..original }).await.expect("no disks given");
+    d.resize(1, &two_disks, &CallContext::now()).await.expect("adding a disk");
+    d.resize(1, &HardwareSpec { disks: vec![], ..original }, &CallContext::now()).await.expect("no disks given");
     assert_eq!(d.vm(1).expect("vm").spec.hardware, two_disks);
 }
 
@@ -177,22 +190,22 @@ async fn rescue_is_used_by_the_next_boot_only() {
     created(&d, 1).await;
     let keys = vec!["ssh-ed25519 AAAA rescue".to_owned()];
 
-    d.set_rescue(1, true, &keys).await.expect("arm");
-    d.set_rescue(1, true, &keys).await.expect("arm again");
+    d.set_rescue(1, true, &keys, &CallContext::now()).await.expect("arm");
+    d.set_rescue(1, true, &keys, &CallContext::now()).await.expect("arm again");
     assert_eq!(d.vm(1).expect("vm").rescue, Some(keys.clone()));
 
-    d.start(1).await.expect("start");
+    d.start(1, &CallContext::now()).await.expect("start");
     let vm = d.vm(1).expect("vm");
     assert!(vm.in_rescue);
     assert_eq!(vm.rescue, None, "booting into rescue disarms it");
 
-    d.reboot(1).await.expect("reboot");
+    d.reboot(1, &CallContext::now()).await.expect("reboot");
     assert!(!d.vm(1).expect("vm").in_rescue);
 
-    d.set_rescue(1, true, &keys).await.expect("arm");
-    d.set_rescue(1, false, &[]).await.expect("disarm");
-    d.set_rescue(1, false, &[]).await.expect("disarm again");
-    d.reset(1).await.expect("reset");
+    d.set_rescue(1, true, &keys, &CallContext::now()).await.expect("arm");
+    d.set_rescue(1, false, &[], &CallContext::now()).await.expect("disarm");
+    d.set_rescue(1, false, &[], &CallContext::now()).await.expect("disarm again");
+    d.reset(1, &CallContext::now()).await.expect("reset");
     assert!(!d.vm(1).expect("vm").in_rescue);
 }
 
@@ -201,29 +214,29 @@ async fn iso_and_password() {
     let d = instant();
     created(&d, 1).await;
 
-    d.set_iso(1, Some("virtio-win.iso")).await.expect("attach");
-    d.set_iso(1, Some("virtio-win.iso")).await.expect("attach again");
+    d.set_iso(1, Some("virtio-win.iso"), &CallContext::now()).await.expect("attach");
+    d.set_iso(1, Some("virtio-win.iso"), &CallContext::now()).await.expect("attach again");
     assert_eq!(d.vm(1).expect("vm").iso.as_deref(), Some("virtio-win.iso"));
-    d.set_iso(1, None).await.expect("detach");
-    d.set_iso(1, None).await.expect("detach again");
+    d.set_iso(1, None, &CallContext::now()).await.expect("detach");
+    d.set_iso(1, None, &CallContext::now()).await.expect("detach again");
     assert_eq!(d.vm(1).expect("vm").iso, None);
 
-    assert_eq!(code(d.set_password(1, "hunter2").await), "invalid_state", "the guest must run");
-    d.start(1).await.expect("start");
-    d.set_password(1, "hunter2").await.expect("set password");
-    d.set_password(1, "hunter2").await.expect("set password again");
+    assert_eq!(code(d.set_password(1, "hunter2", &CallContext::now()).await), "invalid_state", "the guest must run");
+    d.start(1, &CallContext::now()).await.expect("start");
+    d.set_password(1, "hunter2", &CallContext::now()).await.expect("set password");
+    d.set_password(1, "hunter2", &CallContext::now()).await.expect("set password again");
 }
 
 #[tokio::test]
 async fn delete_is_idempotent_and_works_on_running_vms() {
     let d = instant();
     created(&d, 1).await;
-    d.start(1).await.expect("start");
-    d.delete(1).await.expect("delete");
+    d.start(1, &CallContext::now()).await.expect("start");
+    d.delete(1, &CallContext::now()).await.expect("delete");
     assert!(d.vm(1).is_none());
     assert_eq!(code(d.power_state(1).await), "not_found");
-    d.delete(1).await.expect("delete of deleted");
-    d.delete(404).await.expect("delete of never created");
+    d.delete(1, &CallContext::now()).await.expect("delete of deleted");
+    d.delete(404, &CallContext::now()).await.expect("delete of never created");
 
     // The id can be used again afterwards.
     created(&d, 1).await;
@@ -238,17 +251,17 @@ async fn unknown_vms_are_not_found() {
     let q = MetricsQuery { kinds: vec![MetricKind::Cpu], start: Utc::now(), end: Utc::now(), step: 60 };
     let id = 2;
     let results: Vec<(&str, Result<(), DriverError>)> = vec![
-        ("start", d.start(id).await),
-        ("stop graceful", d.stop(id, StopMode::Graceful).await),
-        ("stop hard", d.stop(id, StopMode::Hard).await),
-        ("reboot", d.reboot(id).await),
-        ("reset", d.reset(id).await),
-        ("rebuild", d.rebuild(&spec(id), &NoProgress).await),
-        ("resize", d.resize(id, &hw).await),
-        ("snapshot", d.snapshot(id, 100, &NoProgress).await.map(drop)),
-        ("set_rescue", d.set_rescue(id, true, &[]).await),
-        ("set_iso", d.set_iso(id, Some("x.iso")).await),
-        ("set_password", d.set_password(id, "pw").await),
+        ("start", d.start(id, &CallContext::now()).await),
+        ("stop graceful", d.stop(id, StopMode::Graceful, &CallContext::now()).await),
+        ("stop hard", d.stop(id, StopMode::Hard, &CallContext::now()).await),
+        ("reboot", d.reboot(id, &CallContext::now()).await),
+        ("reset", d.reset(id, &CallContext::now()).await),
+        ("rebuild", d.rebuild(&spec(id), &CallContext { started: Utc::now(), progress: &NoProgress }).await),
+        ("resize", d.resize(id, &hw, &CallContext::now()).await),
+        ("snapshot", d.snapshot(id, 100, &CallContext { started: Utc::now(), progress: &NoProgress }).await.map(drop)),
+        ("set_rescue", d.set_rescue(id, true, &[], &CallContext::now()).await),
+        ("set_iso", d.set_iso(id, Some("x.iso"), &CallContext::now()).await),
+        ("set_password", d.set_password(id, "pw", &CallContext::now()).await),
         ("console", d.console(id).await.map(drop)),
         ("metrics", d.metrics(id, &q).await.map(drop)),
         ("power_state", d.power_state(id).await.map(drop)),
@@ -267,24 +280,26 @@ async fn restore_relearns_vms() {
     let d = instant();
     let running = spec(1);
     let off = spec(2);
-    d.restore(&[(running.clone(), PowerState::Running), (off.clone(), PowerState::Off)]).await.expect("restore");
+    d.restore(&inventory(vec![(running.clone(), PowerState::Running), (off.clone(), PowerState::Off)]))
+        .await
+        .expect("restore");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
     assert_eq!(d.power_state(2).await, Ok(PowerState::Off));
     assert_eq!(d.vm(1).expect("vm").spec, running);
 
     // Restored VMs behave like created ones, and a repeated create is a no-op.
-    d.create(&off, &NoProgress).await.expect("create of restored");
-    d.start(2).await.expect("start");
-    d.stop(1, StopMode::Hard).await.expect("stop");
+    d.create(&off, &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("create of restored");
+    d.start(2, &CallContext::now()).await.expect("start");
+    d.stop(1, StopMode::Hard, &CallContext::now()).await.expect("stop");
 
     // Restoring again makes the control plane's view win, without counting boots.
     let mut resized = running.clone();
     resized.hardware.cores = 8;
-    d.restore(&[(resized.clone(), PowerState::Running)]).await.expect("restore again");
+    d.restore(&inventory(vec![(resized.clone(), PowerState::Running)])).await.expect("restore again");
     let vm = d.vm(1).expect("vm");
     assert_eq!((vm.power, vm.spec, vm.boot_count), (PowerState::Running, resized, 0));
     assert_eq!(d.power_state(2).await, Ok(PowerState::Running), "VMs left out are kept");
-    d.restore(&[]).await.expect("empty restore");
+    d.restore(&Inventory::default()).await.expect("empty restore");
 }
 
 #[tokio::test]
@@ -292,25 +307,29 @@ async fn snapshots_have_stable_plausible_sizes() {
     let d = instant();
     created(&d, 1).await;
     let rec = Recorder::default();
-    let size = d.snapshot(1, 100, &rec).await.expect("snapshot");
+    let size = d.snapshot(1, 100, &CallContext { started: Utc::now(), progress: &rec }).await.expect("snapshot");
     assert_eq!(rec.reports(), vec![100]);
     assert!((0.6..=2.5).contains(&size), "{size} GB for a 20 GB disk");
     assert_eq!(d.stored_snapshot(100), Some(SimSnapshot { vm: 1, size_gb: size }));
 
     // A repeated step gives the same answer, even once the VM is gone.
-    assert_eq!(d.snapshot(1, 100, &NoProgress).await, Ok(size));
-    d.delete(1).await.expect("delete vm");
-    assert_eq!(d.snapshot(1, 100, &NoProgress).await, Ok(size), "snapshots outlive their VM");
+    assert_eq!(d.snapshot(1, 100, &CallContext { started: Utc::now(), progress: &NoProgress }).await, Ok(size));
+    d.delete(1, &CallContext::now()).await.expect("delete vm");
+    assert_eq!(
+        d.snapshot(1, 100, &CallContext { started: Utc::now(), progress: &NoProgress }).await,
+        Ok(size),
+        "snapshots outlive their VM"
+    );
 
-    d.delete_snapshot(100).await.expect("delete snapshot");
+    d.delete_snapshot(100, &CallContext::now()).await.expect("delete snapshot");
     assert!(d.stored_snapshot(100).is_none());
-    d.delete_snapshot(100).await.expect("delete snapshot again");
-    d.delete_snapshot(12_345).await.expect("delete unknown snapshot");
+    d.delete_snapshot(100, &CallContext::now()).await.expect("delete snapshot again");
+    d.delete_snapshot(12_345, &CallContext::now()).await.expect("delete unknown snapshot");
 
     // Sizes scale with the disk and differ between images.
     let mut big = spec(2);
     big.hardware.disks = vec![DiskSpec { size_gb: 160 }];
-    d.create(&big, &NoProgress).await.expect("create");
+    d.create(&big, &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("create");
     let sizes: Vec<f64> =
         snapshot_each(&d, 2, [201, 202, 203, 204]).await.into_iter().map(|r| r.expect("snapshot")).collect();
     assert!(sizes.iter().all(|s| (4.8..=20.0).contains(s)), "{sizes:?}");
@@ -321,7 +340,7 @@ async fn snapshots_have_stable_plausible_sizes() {
 async fn snapshot_each(d: &SimDriver, vm: VmId, images: [i64; 4]) -> Vec<DriverResult<f64>> {
     let mut out = Vec::new();
     for image in images {
-        out.push(d.snapshot(vm, image, &NoProgress).await);
+        out.push(d.snapshot(vm, image, &CallContext { started: Utc::now(), progress: &NoProgress }).await);
     }
     out
 }
@@ -331,18 +350,18 @@ async fn instant_mode_never_sleeps() {
     let d = instant();
     let started = Instant::now();
     created(&d, 1).await;
-    d.start(1).await.expect("start");
-    d.reboot(1).await.expect("reboot");
-    d.reset(1).await.expect("reset");
-    d.set_password(1, "pw").await.expect("password");
-    d.stop(1, StopMode::Graceful).await.expect("stop");
-    d.rebuild(&spec(1), &NoProgress).await.expect("rebuild");
-    d.resize(1, &HardwareSpec { cores: 4, ..spec(1).hardware }).await.expect("resize");
-    d.snapshot(1, 7, &NoProgress).await.expect("snapshot");
-    d.delete_snapshot(7).await.expect("delete snapshot");
-    d.set_rescue(1, true, &[]).await.expect("rescue");
-    d.set_iso(1, Some("a.iso")).await.expect("iso");
-    d.delete(1).await.expect("delete");
+    d.start(1, &CallContext::now()).await.expect("start");
+    d.reboot(1, &CallContext::now()).await.expect("reboot");
+    d.reset(1, &CallContext::now()).await.expect("reset");
+    d.set_password(1, "pw", &CallContext::now()).await.expect("password");
+    d.stop(1, StopMode::Graceful, &CallContext::now()).await.expect("stop");
+    d.rebuild(&spec(1), &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("rebuild");
+    d.resize(1, &HardwareSpec { cores: 4, ..spec(1).hardware }, &CallContext::now()).await.expect("resize");
+    d.snapshot(1, 7, &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("snapshot");
+    d.delete_snapshot(7, &CallContext::now()).await.expect("delete snapshot");
+    d.set_rescue(1, true, &[], &CallContext::now()).await.expect("rescue");
+    d.set_iso(1, Some("a.iso"), &CallContext::now()).await.expect("iso");
+    d.delete(1, &CallContext::now()).await.expect("delete");
     // The paused clock only moves when something sleeps.
     assert_eq!(started.elapsed(), Duration::ZERO);
 }
@@ -352,16 +371,16 @@ async fn realistic_create_reports_progress_in_steps() {
     let d = realistic();
     let started = Instant::now();
     let rec = Recorder::default();
-    d.create(&spec(1), &rec).await.expect("create");
+    d.create(&spec(1), &CallContext { started: Utc::now(), progress: &rec }).await.expect("create");
     assert!(started.elapsed() >= d.timings().create);
     assert_eq!(rec.reports(), vec![10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
 
     let rec = Recorder::default();
-    d.snapshot(1, 5, &rec).await.expect("snapshot");
+    d.snapshot(1, 5, &CallContext { started: Utc::now(), progress: &rec }).await.expect("snapshot");
     assert_eq!(rec.reports(), vec![12, 25, 37, 50, 62, 75, 87, 100]);
 
     let rec = Recorder::default();
-    d.rebuild(&spec(1), &rec).await.expect("rebuild");
+    d.rebuild(&spec(1), &CallContext { started: Utc::now(), progress: &rec }).await.expect("rebuild");
     assert_eq!(rec.reports().len(), 10);
     assert_eq!(rec.reports().last(), Some(&100));
 }
@@ -371,10 +390,10 @@ async fn realistic_calls_take_their_table_time() {
     let d = realistic();
     created(&d, 1).await;
     let started = Instant::now();
-    d.start(1).await.expect("start");
+    d.start(1, &CallContext::now()).await.expect("start");
     assert!(started.elapsed() >= d.timings().start);
     let started = Instant::now();
-    d.stop(1, StopMode::Graceful).await.expect("stop");
+    d.stop(1, StopMode::Graceful, &CallContext::now()).await.expect("stop");
     assert!(started.elapsed() >= d.timings().stop_graceful);
 }
 
@@ -382,18 +401,18 @@ async fn realistic_calls_take_their_table_time() {
 async fn realistic_no_ops_do_not_sleep() {
     let d = realistic();
     created(&d, 1).await;
-    d.start(1).await.expect("start");
-    d.snapshot(1, 3, &NoProgress).await.expect("snapshot");
+    d.start(1, &CallContext::now()).await.expect("start");
+    d.snapshot(1, 3, &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("snapshot");
     let started = Instant::now();
     created(&d, 1).await;
-    d.start(1).await.expect("start of running");
-    d.snapshot(1, 3, &NoProgress).await.expect("repeated snapshot");
-    d.delete_snapshot(99).await.expect("delete of missing snapshot");
-    d.delete(99).await.expect("delete of missing vm");
-    d.stop(1, StopMode::Hard).await.expect("stop");
+    d.start(1, &CallContext::now()).await.expect("start of running");
+    d.snapshot(1, 3, &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("repeated snapshot");
+    d.delete_snapshot(99, &CallContext::now()).await.expect("delete of missing snapshot");
+    d.delete(99, &CallContext::now()).await.expect("delete of missing vm");
+    d.stop(1, StopMode::Hard, &CallContext::now()).await.expect("stop");
     let after_stop = Instant::now();
-    d.stop(1, StopMode::Graceful).await.expect("stop of off");
-    d.resize(1, &spec(1).hardware).await.expect("resize to the same");
+    d.stop(1, StopMode::Graceful, &CallContext::now()).await.expect("stop of off");
+    d.resize(1, &spec(1).hardware, &CallContext::now()).await.expect("resize to the same");
     assert_eq!(after_stop.elapsed(), Duration::ZERO);
     assert_eq!(started.elapsed(), d.timings().stop_hard, "only the real stop slept");
 }
@@ -404,9 +423,9 @@ async fn delete_during_a_slow_call_wins() {
     created(&d, 1).await;
     let starter = Arc::clone(&d);
     // start sleeps 2 s, delete 1 s: the VM is gone when start wakes.
-    let start = tokio::spawn(async move { starter.start(1).await });
+    let start = tokio::spawn(async move { starter.start(1, &CallContext::now()).await });
     tokio::task::yield_now().await;
-    d.delete(1).await.expect("delete");
+    d.delete(1, &CallContext::now()).await.expect("delete");
     let result = start.await.expect("join");
     assert_eq!(code(result), "not_found");
     assert!(d.vm(1).is_none(), "the late start did not resurrect the VM");
@@ -415,7 +434,11 @@ async fn delete_during_a_slow_call_wins() {
 #[tokio::test(start_paused = true)]
 async fn cancelled_create_leaves_nothing() {
     let d = realistic();
-    let cut = tokio::time::timeout(Duration::from_secs(1), d.create(&spec(1), &NoProgress)).await;
+    let cut = tokio::time::timeout(
+        Duration::from_secs(1),
+        d.create(&spec(1), &CallContext { started: Utc::now(), progress: &NoProgress }),
+    )
+    .await;
     assert!(cut.is_err(), "create takes longer than 1 s");
     assert!(d.vm(1).is_none());
     // The engine's retry then completes it.
@@ -427,7 +450,7 @@ async fn cancelled_create_leaves_nothing() {
 async fn metrics_have_the_requested_shape() {
     let d = instant();
     created(&d, 1).await;
-    d.start(1).await.expect("start");
+    d.start(1, &CallContext::now()).await.expect("start");
     let end = Utc::now();
     let start = end - ChronoDuration::hours(1);
     let q = MetricsQuery { kinds: vec![MetricKind::Cpu, MetricKind::Disk, MetricKind::Network], start, end, step: 60 };
@@ -492,7 +515,7 @@ async fn deleting_a_vm_ends_its_console_sessions() {
     created(&d, 1).await;
     let endpoint = d.console(1).await.expect("console");
     let token = endpoint.wss_url.trim_start_matches("/console/").to_owned();
-    d.delete(1).await.expect("delete");
+    d.delete(1, &CallContext::now()).await.expect("delete");
     assert_eq!(d.console_session(&token), None);
 }
 
@@ -504,6 +527,123 @@ async fn debug_output_hides_console_credentials() {
     let shown = format!("{d:?}");
     assert!(!shown.contains(&endpoint.password));
     assert!(!shown.contains(endpoint.wss_url.trim_start_matches("/console/")));
+}
+
+fn now() -> CallContext<'static> {
+    CallContext::now()
+}
+
+#[tokio::test]
+async fn volumes_attach_to_one_vm_at_a_time() {
+    let d = instant();
+    created(&d, 1).await;
+    created(&d, 2).await;
+    let vol = VolumeSpec { id: 50, size_gb: 10, format: Some("ext4".into()) };
+    d.create_volume(&vol, &now()).await.expect("create volume");
+    d.create_volume(&vol, &now()).await.expect("create again");
+    assert_eq!(d.attach_volume(1, 50, &now()).await, Ok(volume_device(50)));
+    assert_eq!(d.attach_volume(1, 50, &now()).await, Ok(volume_device(50)), "repeated attach");
+    assert_eq!(code(d.attach_volume(2, 50, &now()).await), "in_use");
+    assert_eq!(code(d.delete_volume(50, &now()).await), "in_use");
+    assert!(d.vm(1).expect("vm").volumes.contains(&50));
+    d.resize_volume(50, 20, &now()).await.expect("grow");
+    d.resize_volume(50, 10, &now()).await.expect("shrinking keeps the size");
+    assert_eq!(d.volume(50).expect("volume").size_gb, 20);
+    d.detach_volume(1, 50, &now()).await.expect("detach");
+    d.detach_volume(1, 50, &now()).await.expect("detach again");
+    assert_eq!(d.attach_volume(2, 50, &now()).await, Ok(volume_device(50)));
+    d.delete(2, &now()).await.expect("delete vm");
+    assert_eq!(d.volume(50).expect("volume").attached_to, None, "deleting a VM detaches its volumes");
+    d.delete_volume(50, &now()).await.expect("delete volume");
+    d.delete_volume(50, &now()).await.expect("delete again");
+    assert_eq!(code(d.attach_volume(1, 50, &now()).await), "not_found");
+    assert_eq!(code(d.resize_volume(50, 30, &now()).await), "not_found");
+}
+
+#[tokio::test]
+async fn networks_nics_and_firewalls() {
+    let d = instant();
+    created(&d, 1).await;
+    let net =
+        NetworkSpec { id: 7, ip_range: "10.0.0.0/16".into(), subnets: vec!["10.0.1.0/24".into()], routes: vec![] };
+    let nic = NicSpec { id: 70, network: Some(7), mac: "86:00:00:00:00:07".into(), addresses: vec!["10.0.1.2".into()] };
+    assert_eq!(code(d.attach_nic(1, &nic, &now()).await), "not_found", "the network must exist");
+    d.apply_network(&net, &now()).await.expect("network");
+    d.apply_network(&net, &now()).await.expect("network again");
+    d.attach_nic(1, &nic, &now()).await.expect("attach nic");
+    let moved = NicSpec { addresses: vec!["10.0.1.2".into(), "10.0.1.9".into()], ..nic.clone() };
+    d.attach_nic(1, &moved, &now()).await.expect("update addresses");
+    assert_eq!(d.vm(1).expect("vm").nics.get(&70), Some(&moved));
+    assert_eq!(code(d.delete_network(7, &now()).await), "in_use");
+    d.detach_nic(1, 70, &now()).await.expect("detach");
+    d.detach_nic(1, 70, &now()).await.expect("detach again");
+    d.delete_network(7, &now()).await.expect("delete network");
+    assert!(d.network(7).is_none());
+
+    let rules = vec![FirewallRuleSpec {
+        direction: crate::driver::Direction::In,
+        protocol: "tcp".into(),
+        port: Some("22".into()),
+        addresses: vec!["0.0.0.0/0".into()],
+    }];
+    d.apply_firewall(1, &rules, &now()).await.expect("apply");
+    d.apply_firewall(1, &rules, &now()).await.expect("apply again");
+    assert_eq!(d.vm(1).expect("vm").firewall, rules);
+    d.apply_firewall(1, &[], &now()).await.expect("clear");
+    assert!(d.vm(1).expect("vm").firewall.is_empty());
+    assert_eq!(code(d.apply_firewall(9, &rules, &now()).await), "not_found");
+
+    let lb = LoadBalancerSpec {
+        id: 5,
+        algorithm: "round_robin".into(),
+        addresses: vec![],
+        services: vec![],
+        targets: vec![],
+    };
+    d.apply_load_balancer(&lb, &now()).await.expect("lb");
+    assert_eq!(d.load_balancer(5), Some(lb));
+    let q = MetricsQuery { kinds: vec![MetricKind::OpenConnections], start: Utc::now(), end: Utc::now(), step: 1 };
+    assert_eq!(d.load_balancer_metrics(5, &q).await.expect("metrics")[0].name, "open_connections");
+    d.delete_load_balancer(5, &now()).await.expect("delete lb");
+    d.delete_load_balancer(5, &now()).await.expect("delete lb again");
+    assert_eq!(code(d.load_balancer_metrics(5, &q).await), "not_found");
+}
+
+#[tokio::test]
+async fn restore_relearns_volumes_networks_and_attachments() {
+    let d = instant();
+    let vol = VolumeSpec { id: 50, size_gb: 10, format: None };
+    let net = NetworkSpec { id: 7, ip_range: "10.0.0.0/16".into(), subnets: vec![], routes: vec![] };
+    let inv = Inventory {
+        vms: vec![VmState {
+            spec: spec(1),
+            power: PowerState::Running,
+            volumes: vec![50],
+            iso: Some("a.iso".into()),
+            rescue: true,
+        }],
+        volumes: vec![vol],
+        networks: vec![net.clone()],
+        load_balancers: vec![],
+    };
+    d.restore(&inv).await.expect("restore");
+    assert_eq!(d.volume(50).expect("volume").attached_to, Some(1));
+    let vm = d.vm(1).expect("vm");
+    assert_eq!((vm.iso.as_deref(), vm.rescue.is_some()), (Some("a.iso"), true));
+    assert_eq!(d.network(7), Some(net));
+    assert_eq!(d.resource_ids(), (vec![50], vec![7], vec![]));
+    assert_eq!(d.vm_ids(), vec![1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resumed_call_finishes_on_its_original_schedule() {
+    let d = realistic();
+    created(&d, 1).await;
+    let before = Instant::now();
+    // The step began 1.5 s ago (before a restart); start takes 2 s.
+    let ctx = CallContext { started: Utc::now() - ChronoDuration::milliseconds(1_500), progress: &NoProgress };
+    d.start(1, &ctx).await.expect("start");
+    assert!(before.elapsed() <= Duration::from_millis(600), "waited {:?}", before.elapsed());
 }
 
 #[test]

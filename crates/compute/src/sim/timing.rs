@@ -5,7 +5,8 @@
 //! provider shows (polling loops, locked resources, progress bars); `Instant` never
 //! sleeps, so tests and benchmarks run at CPU speed.
 
-use crate::driver::Progress;
+use crate::driver::CallContext;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -92,6 +93,18 @@ pub struct SimTimings {
     pub set_iso: Duration,
     pub set_password: Duration,
     pub delete: Duration,
+    pub create_volume: Duration,
+    pub resize_volume: Duration,
+    pub delete_volume: Duration,
+    pub attach_volume: Duration,
+    pub detach_volume: Duration,
+    pub apply_network: Duration,
+    pub delete_network: Duration,
+    pub attach_nic: Duration,
+    pub detach_nic: Duration,
+    pub apply_firewall: Duration,
+    pub apply_load_balancer: Duration,
+    pub delete_load_balancer: Duration,
     /// How often long operations report progress.
     pub progress_interval: Duration,
 }
@@ -115,6 +128,18 @@ impl SimTimings {
             set_iso: ms(500),
             set_password: ms(500),
             delete: ms(1_000),
+            create_volume: ms(2_000),
+            resize_volume: ms(1_000),
+            delete_volume: ms(500),
+            attach_volume: ms(1_000),
+            detach_volume: ms(1_000),
+            apply_network: ms(500),
+            delete_network: ms(500),
+            attach_nic: ms(1_000),
+            detach_nic: ms(1_000),
+            apply_firewall: ms(500),
+            apply_load_balancer: ms(2_000),
+            delete_load_balancer: ms(1_000),
             progress_interval: ms(500),
         }
     }
@@ -136,34 +161,58 @@ impl SimTimings {
             set_iso: Duration::ZERO,
             set_password: Duration::ZERO,
             delete: Duration::ZERO,
+            create_volume: Duration::ZERO,
+            resize_volume: Duration::ZERO,
+            delete_volume: Duration::ZERO,
+            attach_volume: Duration::ZERO,
+            detach_volume: Duration::ZERO,
+            apply_network: Duration::ZERO,
+            delete_network: Duration::ZERO,
+            attach_nic: Duration::ZERO,
+            detach_nic: Duration::ZERO,
+            apply_firewall: Duration::ZERO,
+            apply_load_balancer: Duration::ZERO,
+            delete_load_balancer: Duration::ZERO,
             progress_interval: Duration::ZERO,
         }
     }
 }
 
-/// Waits `total`, without touching the timer at all when it is zero (so instant mode
-/// never yields to the scheduler because of the simulator).
-pub(crate) async fn pause(total: Duration) {
-    if !total.is_zero() {
-        tokio::time::sleep(total).await;
+/// How much of `total` is left for a call that began at `started`: a step resumed after
+/// a restart only waits for the rest, as a real VM keeps booting while the control
+/// plane is down.
+fn remaining(started: DateTime<Utc>, total: Duration) -> Duration {
+    let elapsed = (Utc::now() - started).to_std().unwrap_or(Duration::ZERO);
+    total.saturating_sub(elapsed)
+}
+
+/// Waits what is left of `total` since `started`, without touching the timer at all
+/// when nothing is (so instant mode never yields to the scheduler because of the
+/// simulator).
+pub(crate) async fn pause(started: DateTime<Utc>, total: Duration) {
+    let left = remaining(started, total);
+    if !left.is_zero() {
+        tokio::time::sleep(left).await;
     }
 }
 
-/// Waits `total` in steps of `interval`, reporting the share done after each step.
-/// Always ends with a report of 100, also when `total` is zero.
-pub(crate) async fn pause_with_progress(total: Duration, interval: Duration, progress: &dyn Progress) {
-    if total.is_zero() {
-        progress.report(100);
+/// Waits what is left of `total` since `ctx.started` in steps of `interval`, reporting
+/// the share of `total` done after each step. Always ends with a report of 100, also
+/// when nothing was left to wait for.
+pub(crate) async fn pause_with_progress(ctx: &CallContext<'_>, total: Duration, interval: Duration) {
+    let left = remaining(ctx.started, total);
+    if left.is_zero() {
+        ctx.progress.report(100);
         return;
     }
     // A zero interval would never advance; treat it as "one step".
-    let interval = if interval.is_zero() { total } else { interval };
-    let mut done = Duration::ZERO;
+    let interval = if interval.is_zero() { left } else { interval };
+    let mut done = total - left;
     while done < total {
         let step = interval.min(total - done);
         tokio::time::sleep(step).await;
         done += step;
-        progress.report(percent(done, total));
+        ctx.progress.report(percent(done, total));
     }
 }
 
@@ -176,6 +225,7 @@ fn percent(done: Duration, total: Duration) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::Progress;
     use std::sync::Mutex;
 
     #[derive(Debug, Default)]
@@ -217,6 +267,18 @@ mod tests {
             t.set_iso,
             t.set_password,
             t.delete,
+            t.create_volume,
+            t.resize_volume,
+            t.delete_volume,
+            t.attach_volume,
+            t.detach_volume,
+            t.apply_network,
+            t.delete_network,
+            t.attach_nic,
+            t.detach_nic,
+            t.apply_firewall,
+            t.apply_load_balancer,
+            t.delete_load_balancer,
             t.progress_interval,
         ];
         assert!(all.iter().all(Duration::is_zero));
@@ -235,17 +297,34 @@ mod tests {
     async fn progress_steps_end_at_100() {
         let rec = Recorder::default();
         let started = tokio::time::Instant::now();
-        pause_with_progress(Duration::from_millis(1_200), Duration::from_millis(500), &rec).await;
+        let ctx = CallContext { started: Utc::now(), progress: &rec };
+        pause_with_progress(&ctx, Duration::from_millis(1_200), Duration::from_millis(500)).await;
         assert!(started.elapsed() >= Duration::from_millis(1_200));
         assert_eq!(*rec.0.lock().expect("recorder poisoned"), vec![41, 83, 100]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_resumed_call_waits_only_for_the_rest() {
+        let rec = Recorder::default();
+        let started = tokio::time::Instant::now();
+        // Began 1 s ago (wall clock), before a restart: 0.2 s of 1.2 s are left.
+        let ctx = CallContext { started: Utc::now() - chrono::Duration::seconds(1), progress: &rec };
+        pause_with_progress(&ctx, Duration::from_millis(1_200), Duration::from_millis(500)).await;
+        let waited = started.elapsed();
+        assert!(waited <= Duration::from_millis(250), "waited {waited:?}");
+        assert_eq!(rec.0.lock().expect("recorder poisoned").last(), Some(&100));
+        let before = tokio::time::Instant::now();
+        pause(Utc::now() - chrono::Duration::seconds(5), Duration::from_secs(2)).await;
+        assert_eq!(before.elapsed(), Duration::ZERO, "a call past its duration does not wait");
     }
 
     #[tokio::test(start_paused = true)]
     async fn zero_total_reports_100_without_sleeping() {
         let rec = Recorder::default();
         let started = tokio::time::Instant::now();
-        pause_with_progress(Duration::ZERO, Duration::ZERO, &rec).await;
-        pause(Duration::ZERO).await;
+        let ctx = CallContext { started: Utc::now(), progress: &rec };
+        pause_with_progress(&ctx, Duration::ZERO, Duration::ZERO).await;
+        pause(Utc::now(), Duration::ZERO).await;
         assert_eq!(started.elapsed(), Duration::ZERO);
         assert_eq!(*rec.0.lock().expect("recorder poisoned"), vec![100]);
     }

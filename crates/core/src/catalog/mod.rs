@@ -2,10 +2,10 @@
 //! prices, images and ISOs shaped like a real provider's, so that scripts written for
 //! Hetzner (`--type cx22 --image debian-12 --location fsn1`) work unchanged.
 
+use crate::data::Tx;
 use crate::ids::*;
 use crate::labels::Labels;
 use crate::model::*;
-use crate::state::Tx;
 use crate::store::Record;
 use chrono::{TimeZone, Utc};
 use std::sync::Arc;
@@ -67,6 +67,16 @@ const ISOS: [(&str, &str, bool); 4] = [
     ("alpine-virt-3.20.3-x86_64.iso", "Alpine Linux 3.20.3 (virt)", false),
     ("FreeBSD-14.1-RELEASE-amd64-disc1.iso", "FreeBSD 14.1 amd64", false),
     ("virtio-win-0.1.185.iso", "virtio 0.1.185", true),
+];
+
+/// One default load balancer type: (name, max connections, services, targets,
+/// certificates, hourly, monthly).
+type LbTypeRow = (&'static str, u32, u32, u32, u32, &'static str, &'static str);
+
+const LOAD_BALANCER_TYPES: [LbTypeRow; 3] = [
+    ("lb11", 10_000, 5, 25, 10, "0.0088", "5.3900"),
+    ("lb21", 20_000, 15, 75, 25, "0.0268", "16.4000"),
+    ("lb31", 40_000, 30, 150, 50, "0.0536", "32.9000"),
 ];
 
 fn money(s: &str) -> Money {
@@ -157,6 +167,7 @@ pub(crate) fn seed(tx: &mut Tx) {
             deprecated: deprecated.then_some(created),
         })));
     }
+    seed_load_balancer_types(tx);
     tx.set_price_list(PriceList {
         currency: "EUR".into(),
         vat_basis_points: 1900,
@@ -167,5 +178,34 @@ pub(crate) fn seed(tx: &mut Tx) {
         primary_ipv4_monthly: money("0.5000"),
         traffic_per_tb: money("1.0000"),
         backup_percentage: 20,
+        volume_per_gb_month: money("0.0440"),
+        primary_ipv6_hourly: Money::default(),
+        primary_ipv6_monthly: Money::default(),
     });
+}
+
+/// Writes the default load balancer types, priced in every location.
+pub(crate) fn seed_load_balancer_types(tx: &mut Tx) {
+    let locations: Vec<LocationId> = tx.locations.all().map(|l| l.id).collect();
+    for (name, max_connections, max_services, max_targets, max_assigned_certificates, hourly, monthly) in
+        LOAD_BALANCER_TYPES
+    {
+        let id = LoadBalancerTypeId(tx.next_id());
+        let prices = locations
+            .iter()
+            .map(|l| LocationPrice { location: *l, hourly: money(hourly), monthly: money(monthly) })
+            .collect();
+        tx.put(Record::LoadBalancerType(Arc::new(LoadBalancerType {
+            id,
+            name: name.into(),
+            description: name.to_uppercase(),
+            max_connections,
+            max_services,
+            max_targets,
+            max_assigned_certificates,
+            deprecated: None,
+            included_traffic: 20 * 1024 * GB,
+            prices,
+        })));
+    }
 }

@@ -1,20 +1,38 @@
-//! Runs one action's steps against the driver, committing after each one.
+//! Runs one action's driver steps, committing after each one, and the chains of actions
+//! waiting on each other.
 
-use super::effects;
+use super::{advance, call, due, fail, fail_unstarted, panicked, step_done, stuck, take_fault, Due};
+use crate::actions::DynKind;
 use crate::cloud::Cloud;
+use crate::data::Tx;
 use crate::ids::*;
 use crate::model::*;
-use crate::store::Record;
-use std::sync::Arc;
-use stratus_compute::Progress;
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use serde_json::Value;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+use stratus_compute::{CallContext, Progress};
+
+/// The first wait before retrying a retryable driver error; doubled each time up to
+/// [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A step resumed after its deadline passed (the control plane was down for longer
+/// than the step may take) still gets this long for one attempt: the work may well have
+/// finished meanwhile, and the idempotent call then returns at once.
+const RESUMED_ATTEMPT: Duration = Duration::from_secs(60);
 
 /// Runs an action, then whatever waits on it, in turn.
 pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
     // Resumed after a restart, an action may wait on one that already failed (the
     // process stopped between the two commits): it must not run.
     let predecessor_failed = cloud.read(|s| {
-        let after = s.actions.get(&first.0).and_then(|a| a.after);
-        after.and_then(|pred| s.actions.get(&pred.0)).is_some_and(|pred| pred.status == ActionStatus::Error)
+        let after = s.actions.get(first.0).and_then(|a| a.after);
+        after
+            .and_then(|pred| s.actions.get(pred.0))
+            .is_some_and(|pred| !pred.is_running() && pred.status != ActionStatus::Success)
     });
     if predecessor_failed {
         fail_chain(&cloud, first).await;
@@ -22,14 +40,16 @@ pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
     }
     let mut next = Some(first);
     while let Some(id) = next {
-        let succeeded = run_one(&cloud, id).await;
-        let successor = cloud.read(|s| s.successors.get(&id).copied());
-        next = match (successor, succeeded) {
-            (Some(succ), true) => {
-                let _ = commit(&cloud, |tx| effects::begin(tx, succ)).await;
+        let status = run_one(&cloud, id).await;
+        let successor = cloud.read(|s| s.successor(id));
+        next = match (successor, status) {
+            (Some(succ), Some(ActionStatus::Success)) => {
+                if commit(&cloud, |tx| advance(tx, succ)).await.is_err() {
+                    return;
+                }
                 Some(succ)
             }
-            (Some(succ), false) => {
+            (Some(succ), _) => {
                 fail_chain(&cloud, succ).await;
                 None
             }
@@ -39,7 +59,7 @@ pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
 }
 
 /// Commits a record change the engine makes.
-async fn commit(cloud: &Cloud, f: impl FnOnce(&mut crate::state::Tx)) -> crate::Result<()> {
+async fn commit(cloud: &Cloud, f: impl FnOnce(&mut Tx)) -> crate::Result<()> {
     cloud
         .write(|tx| {
             f(tx);
@@ -51,165 +71,164 @@ async fn commit(cloud: &Cloud, f: impl FnOnce(&mut crate::state::Tx)) -> crate::
 /// Fails `id` and everything waiting on it, because what they depend on failed.
 async fn fail_chain(cloud: &Cloud, mut id: ActionId) {
     loop {
-        let error = ActionError { code: "action_failed".into(), message: "a preceding action failed".into() };
-        let _ = commit(cloud, |tx| effects::fail_unstarted(tx, id, error)).await;
-        match cloud.read(|s| s.successors.get(&id).copied()) {
+        let _ = commit(cloud, |tx| fail_unstarted(tx, id)).await;
+        match cloud.read(|s| s.successor(id)) {
             Some(next) => id = next,
             None => return,
         }
     }
 }
 
-/// The next thing to do for an action.
-enum Next {
-    Forward { index: usize, total: usize, step: Step },
-    Undo { step: Step },
-    Finish,
-}
-
-fn next_step(action: &Action) -> Next {
-    match &action.plan.unwinding {
-        Some(u) => u.undo.get(u.done).cloned().map_or(Next::Finish, |step| Next::Undo { step }),
-        None => action.plan.steps.get(action.plan.done).cloned().map_or(Next::Finish, |step| Next::Forward {
-            index: action.plan.done,
-            total: action.plan.steps.len(),
-            step,
-        }),
-    }
-}
-
-/// Runs the rest of one action; returns whether it succeeded.
-async fn run_one(cloud: &Cloud, id: ActionId) -> bool {
+/// Runs the rest of one action; returns its status once it no longer runs.
+async fn run_one(cloud: &Cloud, id: ActionId) -> Option<ActionStatus> {
     loop {
-        let Some(action) = cloud.read(|s| s.actions.get(&id.0).cloned()) else { return false };
-        if !action.is_running() {
-            return action.status == ActionStatus::Success;
-        }
-        let server = effects::server_of(&action);
-        match next_step(&action) {
-            Next::Forward { index, total, step } => {
-                let fault = take_fault(cloud, action.command, index, total).await;
-                let outcome = match fault {
-                    Some(error) => Err(error),
-                    None => execute(cloud, &action, server, &step, index, total).await,
-                };
-                let committed = match outcome {
-                    Ok(size) => commit(cloud, |tx| effects::step_done(tx, id, size)).await,
-                    Err(error) => {
-                        tracing::info!(action = id.0, command = action.command.as_str(), code = %error.code, "step failed; unwinding");
-                        commit(cloud, |tx| effects::start_unwind(tx, id, error)).await
-                    }
-                };
-                if committed.is_err() {
-                    return false;
+        let action = cloud.read(|s| s.actions.get(id.0).cloned())?;
+        let (due, kind) = due(&action);
+        let (step, undo, kind) = match (due, kind) {
+            (Due::Nothing, _) => return Some(action.status),
+            (Due::Driver { step, undo }, Some(kind)) => (step, undo, kind),
+            // Record steps, the finish or an unknown plan (after a restart, or a retried
+            // stuck action): the engine's commit takes care of them.
+            _ => {
+                if commit(cloud, |tx| advance(tx, id)).await.is_err() {
+                    return None;
                 }
+                continue;
             }
-            Next::Undo { step } => {
-                let ran = match execute(cloud, &action, server, &step, 0, 1).await {
-                    Ok(_) => true,
-                    Err(error) => {
-                        // Undo is best effort: a failing undo is logged and skipped so the
-                        // action still ends (and unlocks) instead of retrying forever.
-                        tracing::warn!(action = id.0, code = %error.code, message = %error.message, "undo step failed");
-                        false
-                    }
-                };
-                if commit(cloud, |tx| effects::undo_done(tx, id, ran)).await.is_err() {
-                    return false;
-                }
+        };
+        let run = action.run.as_deref()?;
+        let position = (run.done, run.unwinding.as_ref().map(|u| u.done));
+        let result = run_step(cloud, &action, kind, &step, undo).await;
+        let committed = commit(cloud, |tx| {
+            // Someone else moved the action on meanwhile (an operator's resolve): the
+            // result is for a step that is no longer due.
+            let now_at = tx
+                .actions
+                .get(id.0)
+                .and_then(|a| a.run.as_deref().map(|r| (r.done, r.unwinding.as_ref().map(|u| u.done))));
+            if now_at != Some(position) {
+                return;
             }
-            Next::Finish => {
-                let observed = match (action.plan.unwinding.is_some(), server) {
-                    (true, Some(server)) => cloud.inner.driver.power_state(server.0).await.ok(),
-                    _ => None,
-                };
-                return cloud.write(|tx| Ok(effects::finish(tx, id, observed))).await.unwrap_or(false);
+            match result {
+                Ok(output) => step_done(tx, id, kind, &step, undo, Some(output)),
+                Err(error) if undo => return stuck(tx, id, error),
+                Err(error) => fail(tx, id, kind, error, true),
             }
-        }
-    }
-}
-
-/// Consumes an injected fault for this step, if one is armed.
-async fn take_fault(cloud: &Cloud, command: Command, index: usize, total: usize) -> Option<ActionError> {
-    let armed = cloud.read(|s| {
-        s.faults.values().find_map(|f| match &f.target {
-            FaultTarget::Action { command: c, step } if *c == command && step.unwrap_or(total - 1) == index => {
-                Some(f.clone())
-            }
-            _ => None,
-        })
-    })?;
-    let error = ActionError { code: armed.code.clone(), message: armed.message.clone() };
-    let _ = cloud
-        .write(|tx| {
-            let mut fault = Fault::clone(&armed);
-            fault.remaining = fault.remaining.saturating_sub(1);
-            if fault.remaining == 0 {
-                tx.delete(fault.id.as_ref());
-            } else {
-                tx.put(Record::Fault(Arc::new(fault)));
-            }
-            Ok(())
+            advance(tx, id);
         })
         .await;
-    Some(error)
+        if committed.is_err() {
+            return None;
+        }
+    }
 }
 
-/// Reports a step's progress into the action's record. In memory only: progress is
-/// advisory and is recomputed from completed steps after a restart.
+/// Carries out one driver step (or undo) of `action`: injected faults first, then the
+/// call with its timeout and retries.
+async fn run_step(
+    cloud: &Cloud,
+    action: &Action,
+    kind: &dyn DynKind,
+    step: &str,
+    undo: bool,
+) -> Result<Value, ActionError> {
+    let call = cloud.read(|s| kind.call(s, action, step, undo))?;
+    if !undo && cloud.read(|s| !s.faults.is_empty()) {
+        let mut fault = None;
+        let _ = commit(cloud, |tx| fault = take_fault(tx, action, step)).await;
+        if let Some(error) = fault {
+            return Err(error);
+        }
+    }
+    #[cfg(test)]
+    let hook = cloud.inner.engine.hooks.take(&action.kind, step, undo);
+    let info = kind.step(step).ok_or_else(|| ActionError::new("internal_error", format!("no step {step}")))?;
+    let run = action.run.as_deref().ok_or_else(|| ActionError::new("internal_error", "not running"))?;
+    let progress = StepProgress::new(cloud, action, kind, undo);
+    let output = call_with_policy(cloud, &call, step, run.step_started, info.timeout, &progress).await?;
+    #[cfg(test)]
+    if hook.repeat {
+        call_with_policy(cloud, &call, step, run.step_started, info.timeout, &progress).await?;
+    }
+    #[cfg(test)]
+    if hook.fail_after {
+        return Err(ActionError::new("injected", format!("{step} failed after it ran (test hook)")));
+    }
+    Ok(output)
+}
+
+/// Makes `call`, retrying retryable errors with backoff until the step's deadline
+/// (`timeout` after it first began); a panic in the driver fails the step.
+async fn call_with_policy(
+    cloud: &Cloud,
+    call: &call::Call,
+    step: &str,
+    started: DateTime<Utc>,
+    timeout: Duration,
+    progress: &StepProgress,
+) -> Result<Value, ActionError> {
+    if call.is_nothing() {
+        return Ok(Value::Null);
+    }
+    let driver = &*cloud.inner.driver;
+    let ctx = CallContext { started, progress };
+    let deadline = started + chrono::Duration::from_std(timeout).unwrap_or(chrono::Duration::MAX);
+    let mut backoff = FIRST_BACKOFF;
+    let mut first = true;
+    loop {
+        let left = (deadline - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        let left = if first { left.max(RESUMED_ATTEMPT.min(timeout)) } else { left };
+        first = false;
+        let attempt = AssertUnwindSafe(call::execute(driver, call, &ctx)).catch_unwind();
+        match tokio::time::timeout(left, attempt).await {
+            Err(_) => {
+                return Err(ActionError::new("timeout", format!("{step} did not finish within {}s", timeout.as_secs())))
+            }
+            Ok(Err(panic)) => return Err(panicked(step, &*panic)),
+            Ok(Ok(Ok(output))) => return Ok(output),
+            Ok(Ok(Err(e))) => {
+                let retry_at = Utc::now() + chrono::Duration::from_std(backoff).unwrap_or_default();
+                if e.retryable && retry_at < deadline {
+                    tracing::warn!(step, code = %e.code, message = %e.message, ?backoff, "driver call failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+                return Err(ActionError::new(e.code, e.message));
+            }
+        }
+    }
+}
+
+/// Reports a driver step's progress into the action's record (in memory only).
 struct StepProgress {
     cloud: Cloud,
     id: ActionId,
-    index: usize,
+    /// Driver steps done before this one, and in the whole plan.
+    done: usize,
     total: usize,
+    /// Undo steps report nothing: an unwinding action's progress stays where it was.
+    silent: bool,
+}
+
+impl StepProgress {
+    fn new(cloud: &Cloud, action: &Action, kind: &dyn DynKind, undo: bool) -> Self {
+        let (done, total) = action.run.as_deref().map_or((0, 1), |run| {
+            let is_driver = |s: &String| kind.step(s).is_some_and(|i| i.driver);
+            let done = run.plan[..run.done.min(run.plan.len())].iter().filter(|s| is_driver(s)).count();
+            (done, run.plan.iter().filter(|s| is_driver(s)).count().max(1))
+        });
+        StepProgress { cloud: cloud.clone(), id: action.id, done, total, silent: undo }
+    }
 }
 
 impl Progress for StepProgress {
     fn report(&self, percent: u8) {
-        let total = self.total.max(1);
-        let pct = (self.index * 100 + usize::from(percent.min(100))) / total;
+        if self.silent {
+            return;
+        }
+        let pct = (self.done * 100 + usize::from(percent.min(100))) / self.total;
         let pct = u8::try_from(pct.min(99)).unwrap_or(99);
-        let mut state = self.cloud.lock();
-        if let Some(action) = state.actions.get_mut(&self.id.0) {
-            if action.is_running() && action.progress < pct {
-                Arc::make_mut(action).progress = pct;
-            }
-        }
+        self.cloud.with_state_mut(|s| s.set_progress(self.id, pct));
     }
-}
-
-/// Carries out one step on the driver. Returns the snapshot size for snapshot steps.
-async fn execute(
-    cloud: &Cloud,
-    action: &Action,
-    server: Option<ServerId>,
-    step: &Step,
-    index: usize,
-    total: usize,
-) -> Result<Option<f64>, ActionError> {
-    let driver = &cloud.inner.driver;
-    let progress = StepProgress { cloud: cloud.clone(), id: action.id, index, total };
-    let vm = server.map(|s| s.0).unwrap_or_default();
-    let result = match step {
-        Step::CreateVm { spec } => driver.create(spec, &progress).await,
-        Step::StartVm => driver.start(vm).await,
-        Step::StopVm { mode } => driver.stop(vm, *mode).await,
-        Step::RebootVm => driver.reboot(vm).await,
-        Step::ResetVm => driver.reset(vm).await,
-        Step::RebuildVm { spec } => driver.rebuild(spec, &progress).await,
-        Step::ResizeVm { to, .. } => driver.resize(vm, to).await,
-        Step::SnapshotVm { image } => {
-            return driver.snapshot(vm, image.0, &progress).await.map(Some).map_err(into_error)
-        }
-        Step::DeleteSnapshot { image } => driver.delete_snapshot(image.0).await,
-        Step::SetRescue { enabled, ssh_keys } => driver.set_rescue(vm, *enabled, ssh_keys).await,
-        Step::SetIso { iso, .. } => driver.set_iso(vm, iso.as_ref().map(|(_, name)| name.as_str())).await,
-        Step::SetPassword { password } => driver.set_password(vm, password).await,
-        Step::DeleteVm => driver.delete(vm).await,
-    };
-    result.map(|()| None).map_err(into_error)
-}
-
-fn into_error(e: stratus_compute::DriverError) -> ActionError {
-    ActionError { code: e.code, message: e.message }
 }

@@ -1,103 +1,13 @@
 //! Actions: the one long-operation mechanism. Hetzner actions, Cloude.ro events and IONOS
-//! `status.percent` are all views of these. An action is a list of [`Step`]s persisted
-//! with it; the engine runs them in order, records each one's completion durably, and on
-//! failure undoes the completed ones in reverse.
+//! `status.percent` are all views of these. What an action of each kind does is declared
+//! in one place, `crate::actions`; this is the record every kind shares: what is shown
+//! (status, progress, resources, error) and, while it runs, where its plan stands.
 
-use crate::ids::{ActionId, ImageId, IsoId, ProjectId, ResourceRef, ServerTypeId};
+use crate::ids::{ActionId, ProjectId, ResourceRef};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use stratus_compute::{HardwareSpec, StopMode, VmSpec};
-
-/// What an action does. The names are Hetzner's action `command`s, which make a neutral
-/// vocabulary; other dialects map them to their own event names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Command {
-    CreateServer,
-    DeleteServer,
-    StartServer,
-    StopServer,
-    ShutdownServer,
-    RebootServer,
-    ResetServer,
-    ResetPassword,
-    EnableRescue,
-    DisableRescue,
-    CreateImage,
-    RebuildServer,
-    ChangeServerType,
-    EnableBackup,
-    DisableBackup,
-    AttachIso,
-    DetachIso,
-    ChangeDnsPtr,
-    ChangeProtection,
-    RequestConsole,
-    AssignFloatingIp,
-    UnassignFloatingIp,
-    /// A scheduled backup of a server.
-    CreateBackup,
-}
-
-impl Command {
-    pub const ALL: [Command; 23] = [
-        Command::CreateServer,
-        Command::DeleteServer,
-        Command::StartServer,
-        Command::StopServer,
-        Command::ShutdownServer,
-        Command::RebootServer,
-        Command::ResetServer,
-        Command::ResetPassword,
-        Command::EnableRescue,
-        Command::DisableRescue,
-        Command::CreateImage,
-        Command::RebuildServer,
-        Command::ChangeServerType,
-        Command::EnableBackup,
-        Command::DisableBackup,
-        Command::AttachIso,
-        Command::DetachIso,
-        Command::ChangeDnsPtr,
-        Command::ChangeProtection,
-        Command::RequestConsole,
-        Command::AssignFloatingIp,
-        Command::UnassignFloatingIp,
-        Command::CreateBackup,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Command::CreateServer => "create_server",
-            Command::DeleteServer => "delete_server",
-            Command::StartServer => "start_server",
-            Command::StopServer => "stop_server",
-            Command::ShutdownServer => "shutdown_server",
-            Command::RebootServer => "reboot_server",
-            Command::ResetServer => "reset_server",
-            Command::ResetPassword => "reset_password",
-            Command::EnableRescue => "enable_rescue",
-            Command::DisableRescue => "disable_rescue",
-            Command::CreateImage => "create_image",
-            Command::RebuildServer => "rebuild_server",
-            Command::ChangeServerType => "change_server_type",
-            Command::EnableBackup => "enable_backup",
-            Command::DisableBackup => "disable_backup",
-            Command::AttachIso => "attach_iso",
-            Command::DetachIso => "detach_iso",
-            Command::ChangeDnsPtr => "change_dns_ptr",
-            Command::ChangeProtection => "change_protection",
-            Command::RequestConsole => "request_console",
-            Command::AssignFloatingIp => "assign_floating_ip",
-            Command::UnassignFloatingIp => "unassign_floating_ip",
-            Command::CreateBackup => "create_backup",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Command> {
-        Command::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -105,6 +15,9 @@ pub enum ActionStatus {
     Running,
     Success,
     Error,
+    /// It failed and an undo step failed too, so its resources may be half-changed: they
+    /// stay locked until an operator retries or resolves it (`stratus action`).
+    Stuck,
 }
 
 impl ActionStatus {
@@ -113,11 +26,14 @@ impl ActionStatus {
             ActionStatus::Running => "running",
             ActionStatus::Success => "success",
             ActionStatus::Error => "error",
+            ActionStatus::Stuck => "stuck",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [ActionStatus::Running, ActionStatus::Success, ActionStatus::Error].into_iter().find(|st| st.as_str() == s)
+        [ActionStatus::Running, ActionStatus::Success, ActionStatus::Error, ActionStatus::Stuck]
+            .into_iter()
+            .find(|st| st.as_str() == s)
     }
 }
 
@@ -127,98 +43,39 @@ pub struct ActionError {
     pub message: String,
 }
 
-/// One side effect on the hypervisor, with what is needed to repeat or undo it.
-/// Steps are persisted, so they carry plain data only.
+impl ActionError {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        ActionError { code: code.into(), message: message.into() }
+    }
+}
+
+/// Where a running (or stuck) action's plan stands. Persisted with every commit of the
+/// action, so the engine resumes it after a restart exactly where it was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "step")]
-pub enum Step {
-    CreateVm {
-        spec: VmSpec,
-    },
-    StartVm,
-    StopVm {
-        mode: StopMode,
-    },
-    RebootVm,
-    ResetVm,
-    /// The VM is off; its boot disk is rebuilt from `spec.image`.
-    RebuildVm {
-        spec: VmSpec,
-    },
-    /// The VM is off. The type ids travel along so the server record follows the hardware.
-    ResizeVm {
-        to: HardwareSpec,
-        from: HardwareSpec,
-        to_type: Option<ServerTypeId>,
-        from_type: Option<ServerTypeId>,
-    },
-    SnapshotVm {
-        image: ImageId,
-    },
-    /// Removes a snapshot's data: the undo of `SnapshotVm`.
-    DeleteSnapshot {
-        image: ImageId,
-    },
-    SetRescue {
-        enabled: bool,
-        ssh_keys: Vec<String>,
-    },
-    SetIso {
-        iso: Option<(IsoId, String)>,
-        previous: Option<(IsoId, String)>,
-    },
-    SetPassword {
-        password: String,
-    },
-    DeleteVm,
-}
-
-impl Step {
-    /// The step that reverses this one, if any. Some steps cannot be reversed (a reboot
-    /// has happened; a rebuilt disk's old contents are gone) and are left as they are.
-    pub fn undo(&self) -> Option<Step> {
-        match self {
-            Step::CreateVm { .. } => Some(Step::DeleteVm),
-            Step::StartVm => Some(Step::StopVm { mode: StopMode::Hard }),
-            Step::StopVm { .. } => Some(Step::StartVm),
-            Step::ResizeVm { to, from, to_type, from_type } => {
-                Some(Step::ResizeVm { to: from.clone(), from: to.clone(), to_type: *from_type, from_type: *to_type })
-            }
-            Step::SnapshotVm { image } => Some(Step::DeleteSnapshot { image: *image }),
-            Step::SetRescue { enabled, .. } => Some(Step::SetRescue { enabled: !enabled, ssh_keys: Vec::new() }),
-            Step::SetIso { iso, previous } => Some(Step::SetIso { iso: previous.clone(), previous: iso.clone() }),
-            Step::DeleteSnapshot { .. }
-            | Step::RebootVm
-            | Step::ResetVm
-            | Step::RebuildVm { .. }
-            | Step::SetPassword { .. }
-            | Step::DeleteVm => None,
-        }
-    }
-
-    /// Forgets secrets once the step has run, so they are not kept at rest.
-    pub fn scrub(&mut self) {
-        match self {
-            Step::CreateVm { spec } | Step::RebuildVm { spec } => spec.root_password = None,
-            Step::SetPassword { password } => password.clear(),
-            _ => {}
-        }
-    }
-}
-
-/// Where a running action stands.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Plan {
-    pub steps: Vec<Step>,
-    /// How many steps have completed.
+pub struct RunState {
+    /// The version of its kind's plan it was made with. A newer Stratus keeps running
+    /// plans of the versions it knows; an unknown one leaves the action stuck, visibly,
+    /// instead of guessing.
+    pub version: u32,
+    /// The kind's parameters, as JSON.
+    pub params: Value,
+    /// The names of the steps to run, in order.
+    pub plan: Vec<String>,
+    /// How many of them have completed.
     pub done: usize,
+    /// Named step outputs (a snapshot's size, a volume's device path).
+    pub outputs: BTreeMap<String, Value>,
+    /// When the step now due began (the action's last commit): a step resumed after a
+    /// restart continues from here, and its timeout counts from here.
+    pub step_started: DateTime<Utc>,
     /// Set once a step failed: the undo steps still to run, in order, and the error.
     pub unwinding: Option<Unwind>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unwind {
-    pub undo: Vec<Step>,
+    /// Step names whose undo runs, in order.
+    pub undo: Vec<String>,
     pub done: usize,
     pub error: ActionError,
 }
@@ -227,7 +84,8 @@ pub struct Unwind {
 pub struct Action {
     pub id: ActionId,
     pub project: ProjectId,
-    pub command: Command,
+    /// The kind's name (`server_create`): neutral, each dialect names it its own way.
+    pub kind: String,
     pub status: ActionStatus,
     /// 0-100.
     pub progress: u8,
@@ -235,16 +93,36 @@ pub struct Action {
     pub finished: Option<DateTime<Utc>>,
     /// The resources it acts on; all of them are locked while it runs.
     pub resources: Vec<ResourceRef>,
+    /// Resources it concerns without locking them (the network a server joins, which
+    /// many servers join at once): shown and listed with the action, never locked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<ResourceRef>,
     pub error: Option<ActionError>,
-    pub plan: Plan,
     /// Runs only after this action has succeeded (Hetzner's `next_actions`: a server's
-    /// `start_server` after its `create_server`); fails if that one fails.
-    #[serde(default)]
+    /// start after its create); fails if that one fails.
     pub after: Option<ActionId>,
+    /// What the engine needs while the action runs or is stuck; dropped once it ends, so
+    /// finished actions (most of the history) stay small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<Box<RunState>>,
 }
 
 impl Action {
     pub fn is_running(&self) -> bool {
         self.status == ActionStatus::Running
+    }
+
+    /// Running and stuck actions hold their resources.
+    pub fn holds_locks(&self) -> bool {
+        matches!(self.status, ActionStatus::Running | ActionStatus::Stuck)
+    }
+
+    /// Everything the action concerns: what it locks, then what it only relates to.
+    pub fn concerns(&self) -> impl Iterator<Item = ResourceRef> + '_ {
+        self.resources.iter().chain(&self.related).copied()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status, ActionStatus::Success | ActionStatus::Error)
     }
 }

@@ -2,7 +2,7 @@
 //! datacenters, Cloude.ro regions, e24cloud zones), server types with prices, ISOs and
 //! the price list. Admins manage it with `stratus catalog`.
 
-use crate::ids::{DatacenterId, IsoId, LocationId, ServerTypeId};
+use crate::ids::{DatacenterId, IsoId, LoadBalancerTypeId, LocationId, ServerTypeId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -96,6 +96,22 @@ pub struct ServerType {
     pub prices: Vec<LocationPrice>,
 }
 
+/// A load balancer size: what it may carry and what it costs per location.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadBalancerType {
+    pub id: LoadBalancerTypeId,
+    pub name: String,
+    pub description: String,
+    pub max_connections: u32,
+    pub max_services: u32,
+    pub max_targets: u32,
+    pub max_assigned_certificates: u32,
+    pub deprecated: Option<DateTime<Utc>>,
+    /// Bytes of traffic included per month.
+    pub included_traffic: u64,
+    pub prices: Vec<LocationPrice>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IsoType {
@@ -129,6 +145,14 @@ pub struct PriceList {
     pub traffic_per_tb: Money,
     /// Backups cost this percentage of the server's price.
     pub backup_percentage: u32,
+    /// Volumes, per GB and month.
+    #[serde(default)]
+    pub volume_per_gb_month: Money,
+    /// Primary IPv6 addresses (Hetzner charges none; others may).
+    #[serde(default)]
+    pub primary_ipv6_hourly: Money,
+    #[serde(default)]
+    pub primary_ipv6_monthly: Money,
 }
 
 #[cfg(test)]

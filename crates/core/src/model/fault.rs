@@ -1,7 +1,6 @@
 //! Injected faults: users of the simulator make the next N actions of a kind fail, or
 //! the API refuse requests, to test their automation against failures.
 
-use super::Command;
 use crate::ids::FaultId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,11 +8,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "target")]
 pub enum FaultTarget {
-    /// Actions running `command` fail at step `step` (0-based; the last step when `None`),
-    /// after the steps before it ran, so their undo runs too.
-    Action { command: Command, step: Option<usize> },
+    /// Actions of one of these kinds (core kind names, `server_start`) fail at `step`
+    /// (the last step when `None`) before it runs, after the steps before it ran, so
+    /// their undo runs too.
+    Action { kinds: Vec<String>, step: Option<StepRef> },
     /// API requests are refused.
     Api { refusal: ApiRefusal },
+}
+
+/// A step of a plan, by position (0-based) or by name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StepRef {
+    Index(usize),
+    Name(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

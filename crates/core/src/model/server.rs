@@ -3,7 +3,7 @@
 //! none keeps a status of its own.
 
 use super::Protection;
-use crate::ids::{DatacenterId, ImageId, IpId, IsoId, ProjectId, ServerId, ServerTypeId, SshKeyId};
+use crate::ids::{DatacenterId, ImageId, IsoId, PlacementGroupId, ProjectId, ServerId, ServerTypeId, SshKeyId};
 use crate::labels::Labels;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ pub enum ServerStatus {
     Rebuilding,
     /// The hardware is being changed.
     Migrating,
-    /// The last action failed and the VM's state could not be learned.
+    /// An action on it is stuck (an undo failed): an operator must resolve it.
     Unknown,
 }
 
@@ -99,17 +99,28 @@ pub struct Server {
     pub backup_window: Option<String>,
     pub protection: Protection,
     pub labels: Labels,
-    pub ipv4: Option<IpId>,
-    pub ipv6: Option<IpId>,
     pub ssh_keys: Vec<SshKeyId>,
     pub user_data: Option<String>,
     pub traffic: Traffic,
     /// When the last scheduled backup ran, so the schedule survives restarts.
     #[serde(default)]
     pub last_backup: Option<DateTime<Utc>>,
+    /// The placement group it belongs to. Its addresses, volumes, interfaces, firewalls
+    /// and load balancers point at it instead (see `data`), since each can move.
+    #[serde(default)]
+    pub placement_group: Option<PlacementGroupId>,
 }
 
-/// The bounds a server name must respect (an RFC 1123 hostname label sequence, as Hetzner).
+impl Server {
+    /// Whether its VM exists on the hypervisor: from the moment the create action's VM
+    /// step committed (the same commit leaves `initializing`) until it is deleted.
+    pub fn has_vm(&self) -> bool {
+        self.status != ServerStatus::Initializing
+    }
+}
+
+/// The bounds a server name must respect: an RFC 1123 hostname, since the name becomes
+/// the guest's hostname.
 pub fn validate_name(field: &str, name: &str) -> crate::Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 63

@@ -2,16 +2,17 @@
 //! state lock against the index of addresses in use, so two concurrent creates can never
 //! receive the same address; the index is rebuilt from the stored IPs at start-up.
 
+use crate::data::Tx;
 use crate::error::{Error, Result};
 use crate::ids::IpId;
 use crate::model::IpFamily;
-use crate::state::State;
 use ipnet::{Ipv4Net, Ipv6Net};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Finds a free address of `family`: an IPv4 host address, or an IPv6 /64 in CIDR form.
-pub(crate) fn allocate(state: &mut State, family: IpFamily, v4: Ipv4Net, v6: Ipv6Net) -> Result<String> {
+pub(crate) fn allocate(tx: &mut Tx, family: IpFamily, v4: Ipv4Net, v6: Ipv6Net) -> Result<String> {
+    let state = tx.state_mut();
     let found = match family {
         IpFamily::V4 => scan(&state.addresses, &mut state.address_cursor[0], v4_count(v4), |i| v4_nth(v4, i)),
         IpFamily::V6 => scan(&state.addresses, &mut state.address_cursor[1], v6_count(v6), |i| v6_nth(v6, i)),
@@ -76,6 +77,14 @@ pub(crate) fn contains(address: &str, ip: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::State;
+
+    fn allocate(state: &mut State, family: IpFamily, v4: Ipv4Net, v6: Ipv6Net) -> Result<String> {
+        let mut tx = Tx::new(state);
+        let found = super::allocate(&mut tx, family, v4, v6);
+        drop(tx);
+        found
+    }
 
     #[test]
     fn hands_out_each_address_once_and_reports_exhaustion() {

@@ -19,14 +19,14 @@ pub struct IssuedToken {
 
 impl Cloud {
     pub fn project_list(&self) -> Vec<Arc<Project>> {
-        self.read(|s| s.projects.values().cloned().collect())
+        self.read(|s| s.projects.all().cloned().collect())
     }
 
     /// Creates a project; fails with `uniqueness` if the name is taken.
     pub async fn project_create(&self, name: &str) -> Result<Arc<Project>> {
         validate_project_name(name)?;
         self.write(|tx| {
-            if tx.state.projects.values().any(|p| p.name == name) {
+            if tx.projects.named(None, name).next().is_some() {
                 return Err(Error::uniqueness("name", format!("project '{name}' already exists")));
             }
             let project = Arc::new(Project { id: ProjectId(tx.next_id()), name: name.to_string(), created: now() });
@@ -42,7 +42,7 @@ impl Cloud {
         let secret = random_secret(64);
         let secret_hash = hash_secret(&secret);
         self.write(|tx| {
-            let existing = tx.state.projects.values().find(|p| p.name == project).map(|p| p.id);
+            let existing = tx.projects.named(None, project).next().map(|p| p.id);
             let project_id = match existing {
                 Some(id) => id,
                 None => {
@@ -74,26 +74,25 @@ impl Cloud {
             let wanted = match project {
                 Some(name) => Some(
                     s.projects
-                        .values()
-                        .find(|p| p.name == name)
+                        .named(None, name)
+                        .next()
                         .map(|p| p.id)
                         .ok_or_else(|| Error::not_found(ResourceKind::Project, name))?,
                 ),
                 None => None,
             };
-            Ok(s.tokens
-                .values()
-                .filter(|t| wanted.is_none_or(|w| t.project == w))
-                .filter_map(|t| s.projects.get(&t.project.0).map(|p| (t.clone(), p.clone())))
-                .collect())
+            let tokens: Vec<&Arc<Token>> = match wanted {
+                Some(project) => s.tokens.of(Some(project)).collect(),
+                None => s.tokens.all().collect(),
+            };
+            Ok(tokens.into_iter().filter_map(|t| s.projects.get(t.project.0).map(|p| (t.clone(), p.clone()))).collect())
         })
     }
 
     /// Revokes a token; it stops working with the next request.
     pub async fn token_revoke(&self, id: TokenId) -> Result<()> {
         self.write(|tx| {
-            let mut token =
-                Token::clone(tx.state.tokens.get(&id.0).ok_or_else(|| Error::not_found(ResourceKind::Token, id))?);
+            let mut token = Token::clone(tx.tokens.get(id.0).ok_or_else(|| Error::not_found(ResourceKind::Token, id))?);
             if token.revoked.is_none() {
                 token.revoked = Some(now());
                 tx.put(Record::Token(Arc::new(token)));
@@ -104,7 +103,7 @@ impl Cloud {
     }
 
     pub fn fault_list(&self) -> Vec<Arc<Fault>> {
-        self.read(|s| s.faults.values().cloned().collect())
+        self.read(|s| s.faults.all().cloned().collect())
     }
 
     /// Arms a fault that fires `count` times.
@@ -114,6 +113,9 @@ impl Cloud {
         }
         if code.is_empty() {
             return Err(Error::invalid_field("code", "is required"));
+        }
+        if let FaultTarget::Action { kinds, step } = &target {
+            check_fault_target(kinds, step.as_ref())?;
         }
         self.write(|tx| {
             let fault = Arc::new(Fault {
@@ -133,7 +135,7 @@ impl Cloud {
     /// Disarms every fault; returns how many there were.
     pub async fn fault_clear(&self) -> Result<usize> {
         self.write(|tx| {
-            let ids: Vec<FaultId> = tx.state.faults.values().map(|f| f.id).collect();
+            let ids: Vec<FaultId> = tx.faults.all().map(|f| f.id).collect();
             for id in &ids {
                 tx.delete(id.as_ref());
             }
@@ -141,6 +143,25 @@ impl Cloud {
         })
         .await
     }
+}
+
+/// A fault must name kinds that exist, and a step each of them has.
+fn check_fault_target(kinds: &[String], step: Option<&StepRef>) -> Result<()> {
+    if kinds.is_empty() {
+        return Err(Error::invalid_field("kind", "name at least one action kind"));
+    }
+    for name in kinds {
+        let Some(kind) = crate::actions::kind(name) else {
+            return Err(Error::invalid_field("kind", format!("there is no action kind {name}")));
+        };
+        if let Some(StepRef::Name(step)) = step {
+            if kind.step(step).is_none() {
+                let steps = kind.step_names().join(", ");
+                return Err(Error::invalid_field("step", format!("{name} has no step {step} (its steps: {steps})")));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn validate_project_name(name: &str) -> Result<()> {

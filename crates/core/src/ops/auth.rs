@@ -17,14 +17,11 @@ impl Cloud {
     /// The principal a bearer token acts as; `Unauthenticated` for unknown or revoked ones.
     pub fn authenticate(&self, secret: &str) -> Result<Principal> {
         let hash = hash_secret(secret);
-        self.read(|s| {
-            let token = s.token_by_hash.get(&hash).and_then(|id| s.tokens.get(id));
-            match token {
-                Some(t) if t.revoked.is_none() && s.projects.contains_key(&t.project.0) => {
-                    Ok(Principal { project: t.project, token: t.id, access: t.access })
-                }
-                _ => Err(Error::Unauthenticated),
+        self.read(|s| match s.token_by_hash(&hash) {
+            Some(t) if t.revoked.is_none() && s.projects.contains(t.project.0) => {
+                Ok(Principal { project: t.project, token: t.id, access: t.access })
             }
+            _ => Err(Error::Unauthenticated),
         })
     }
 
@@ -37,7 +34,7 @@ impl Cloud {
     /// Fails the request if an injected API refusal is armed, consuming one.
     pub async fn api_fault(&self) -> Result<()> {
         let armed = self.read(|s| {
-            s.faults.values().find_map(|f| match f.target {
+            s.faults.all().find_map(|f| match f.target {
                 FaultTarget::Api { refusal } => Some((f.clone(), refusal)),
                 FaultTarget::Action { .. } => None,
             })

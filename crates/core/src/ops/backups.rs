@@ -4,8 +4,8 @@
 //! window that opens in that span.
 
 use super::server_actions::new_image;
+use crate::actions::{self, CreateImageParams, ServerBackup};
 use crate::cloud::Cloud;
-use crate::engine::{create_action, NewAction};
 use crate::error::Result;
 use crate::labels::Labels;
 use crate::model::*;
@@ -35,7 +35,8 @@ fn window_start_hour(window: &str) -> Option<u32> {
     window.split_once('-').and_then(|(start, _)| start.parse().ok()).filter(|h| *h < 24)
 }
 
-/// Window openings after `since` up to `until`, the newest [`crate::engine`]-kept ones.
+/// Window openings after `since` up to `until`, at most the newest seven (as many as a
+/// server keeps).
 fn due_windows(window: &str, since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
     let Some(hour) = window_start_hour(window) else { return Vec::new() };
     let Some(at) = NaiveTime::from_hms_opt(hour, 0, 0) else { return Vec::new() };
@@ -68,13 +69,8 @@ impl Cloud {
     /// next check.
     pub(crate) async fn run_backups_until(&self, until: DateTime<Utc>) -> Result<usize> {
         self.write(|tx| {
-            let servers: Vec<Arc<Server>> = tx
-                .state
-                .servers
-                .values()
-                .filter(|s| s.backup_window.is_some() && !tx.state.locks.contains_key(&s.id.as_ref()))
-                .cloned()
-                .collect();
+            let servers: Vec<Arc<Server>> =
+                tx.servers_with_backups().filter(|s| tx.lock_holder(s.id.as_ref()).is_none()).cloned().collect();
             let mut started = 0;
             for srv in servers {
                 let window = srv.backup_window.clone().unwrap_or_default();
@@ -83,21 +79,11 @@ impl Cloud {
                 let Some(last) = due.last().copied() else { continue };
                 let mut after = None;
                 for opening in due {
-                    let image = new_image(tx, srv.project, &srv, ImageType::Backup, None, Labels::new());
-                    let mut image = Image::clone(&image);
+                    let mut image = new_image(tx, srv.project, &srv, ImageType::Backup, None, Labels::new());
                     image.created = opening;
                     image.description = format!("{}-backup-{}", srv.name, opening.format("%Y%m%d"));
-                    let image = Arc::new(image);
-                    tx.put(Record::Image(image.clone()));
-                    let new = NewAction {
-                        after,
-                        ..NewAction::new(
-                            Command::CreateBackup,
-                            vec![srv.id.as_ref(), image.id.as_ref()],
-                            vec![Step::SnapshotVm { image: image.id }],
-                        )
-                    };
-                    after = Some(create_action(tx, srv.project, new)?.id);
+                    let params = CreateImageParams { server: srv.id, image };
+                    after = Some(actions::start::<ServerBackup>(tx, srv.project, params, after)?.id);
                     started += 1;
                 }
                 let mut updated = Server::clone(&srv);

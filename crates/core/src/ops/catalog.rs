@@ -1,6 +1,7 @@
 //! Reading the catalogue (every project sees it) and, for admins, changing it.
 
 use crate::cloud::Cloud;
+use crate::data::Table;
 use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::model::*;
@@ -10,27 +11,21 @@ use std::sync::Arc;
 
 impl Cloud {
     pub fn location_list(&self, name: Option<&str>) -> Vec<Arc<Location>> {
-        self.read(|s| s.locations.values().filter(|l| name.is_none_or(|n| l.name == n)).cloned().collect())
+        self.read(|s| named(&s.locations, name))
     }
 
     pub fn location_get(&self, id: LocationId) -> Result<Arc<Location>> {
-        self.read(|s| s.locations.get(&id.0).cloned().ok_or_else(|| Error::not_found(ResourceKind::Location, id)))
+        self.read(|s| s.locations.get(id.0).cloned().ok_or_else(|| Error::not_found(ResourceKind::Location, id)))
     }
 
     pub fn datacenter_list(&self, name: Option<&str>) -> Vec<DatacenterView> {
-        self.read(|s| {
-            s.datacenters
-                .values()
-                .filter(|d| name.is_none_or(|n| d.name == n))
-                .filter_map(|d| datacenter_view(s, d))
-                .collect()
-        })
+        self.read(|s| named(&s.datacenters, name).iter().filter_map(|d| datacenter_view(s, d)).collect())
     }
 
     pub fn datacenter_get(&self, id: DatacenterId) -> Result<DatacenterView> {
         self.read(|s| {
             s.datacenters
-                .get(&id.0)
+                .get(id.0)
                 .and_then(|d| datacenter_view(s, d))
                 .ok_or_else(|| Error::not_found(ResourceKind::Datacenter, id))
         })
@@ -38,24 +33,33 @@ impl Cloud {
 
     /// The datacenter new servers go to when none is named.
     pub fn datacenter_recommendation(&self) -> Option<DatacenterId> {
-        self.read(|s| s.datacenters.values().next().map(|d| d.id))
+        self.read(|s| s.datacenters.all().next().map(|d| d.id))
     }
 
     pub fn server_type_list(&self, name: Option<&str>) -> Vec<Arc<ServerType>> {
-        self.read(|s| s.server_types.values().filter(|t| name.is_none_or(|n| t.name == n)).cloned().collect())
+        self.read(|s| named(&s.server_types, name))
     }
 
     pub fn server_type_get(&self, id: ServerTypeId) -> Result<Arc<ServerType>> {
-        self.read(|s| s.server_types.get(&id.0).cloned().ok_or_else(|| Error::not_found(ResourceKind::ServerType, id)))
+        self.read(|s| s.server_types.get(id.0).cloned().ok_or_else(|| Error::not_found(ResourceKind::ServerType, id)))
+    }
+
+    pub fn load_balancer_type_list(&self, name: Option<&str>) -> Vec<Arc<LoadBalancerType>> {
+        self.read(|s| named(&s.load_balancer_types, name))
+    }
+
+    pub fn load_balancer_type_get(&self, id: LoadBalancerTypeId) -> Result<Arc<LoadBalancerType>> {
+        self.read(|s| {
+            s.load_balancer_types.get(id.0).cloned().ok_or_else(|| Error::not_found(ResourceKind::LoadBalancerType, id))
+        })
     }
 
     /// ISOs; deprecated ones only when asked for (they can still be fetched by id).
     pub fn iso_list(&self, filter: &IsoFilter) -> Vec<Arc<Iso>> {
         let now = now();
         self.read(|s| {
-            s.isos
-                .values()
-                .filter(|i| filter.name.as_ref().is_none_or(|n| &i.name == n))
+            named(&s.isos, filter.name.as_deref())
+                .into_iter()
                 .filter(|i| filter.include_deprecated || i.deprecated.is_none_or(|d| d > now))
                 .filter(|i| match (&filter.architecture, &i.architecture) {
                     (None, _) => true,
@@ -63,13 +67,12 @@ impl Cloud {
                     // An ISO without an architecture fits any, shown only when asked for.
                     (Some(_), None) => filter.include_architecture_wildcard,
                 })
-                .cloned()
                 .collect()
         })
     }
 
     pub fn iso_get(&self, id: IsoId) -> Result<Arc<Iso>> {
-        self.read(|s| s.isos.get(&id.0).cloned().ok_or_else(|| Error::not_found(ResourceKind::Iso, id)))
+        self.read(|s| s.isos.get(id.0).cloned().ok_or_else(|| Error::not_found(ResourceKind::Iso, id)))
     }
 
     /// The price list with the server types and locations it applies to.
@@ -81,8 +84,9 @@ impl Cloud {
                 .ok_or_else(|| Error::Unavailable { message: "no price list is configured".into() })?;
             Ok(Pricing {
                 list,
-                server_types: s.server_types.values().cloned().collect(),
-                locations: s.locations.values().cloned().collect(),
+                server_types: s.server_types.all().cloned().collect(),
+                load_balancer_types: s.load_balancer_types.all().cloned().collect(),
+                locations: s.locations.all().cloned().collect(),
             })
         })
     }
@@ -98,16 +102,15 @@ impl Cloud {
                 entry.set_id(id);
             }
             let clash = entry.name().and_then(|name| {
-                let s = &tx.state;
-                let same = |other_id: i64, other: Option<&str>| other_id != entry.id() && other == Some(name);
+                let s: &crate::data::State = tx;
+                let other = |id: i64| id != entry.id();
                 match &entry {
-                    CatalogEntry::Location(_) => s.locations.values().any(|o| same(o.id.0, Some(&o.name))),
-                    CatalogEntry::Datacenter(_) => s.datacenters.values().any(|o| same(o.id.0, Some(&o.name))),
-                    CatalogEntry::ServerType(_) => s.server_types.values().any(|o| same(o.id.0, Some(&o.name))),
-                    CatalogEntry::Image(_) => {
-                        s.images.values().any(|o| o.project.is_none() && same(o.id.0, o.name.as_deref()))
-                    }
-                    CatalogEntry::Iso(_) => s.isos.values().any(|o| same(o.id.0, Some(&o.name))),
+                    CatalogEntry::Location(_) => s.locations.named(None, name).any(|o| other(o.id.0)),
+                    CatalogEntry::Datacenter(_) => s.datacenters.named(None, name).any(|o| other(o.id.0)),
+                    CatalogEntry::ServerType(_) => s.server_types.named(None, name).any(|o| other(o.id.0)),
+                    CatalogEntry::LoadBalancerType(_) => s.load_balancer_types.named(None, name).any(|o| other(o.id.0)),
+                    CatalogEntry::Image(_) => s.images.named(None, name).any(|o| other(o.id.0)),
+                    CatalogEntry::Iso(_) => s.isos.named(None, name).any(|o| other(o.id.0)),
                 }
                 .then(|| name.to_string())
             });
@@ -115,7 +118,7 @@ impl Cloud {
                 return Err(Error::uniqueness("name", format!("a catalogue entry named '{name}' already exists")));
             }
             if let CatalogEntry::Datacenter(dc) = &entry {
-                if !tx.state.locations.contains_key(&dc.location.0) {
+                if !tx.locations.contains(dc.location.0) {
                     return Err(Error::invalid_field("location", format!("location {} not found", dc.location)));
                 }
             }
@@ -128,25 +131,29 @@ impl Cloud {
     /// Removes a catalogue entry (admin). Entries still in use by servers are refused.
     pub async fn catalog_remove(&self, key: ResourceRef) -> Result<()> {
         self.write(|tx| {
-            let s = &tx.state;
+            let s: &crate::data::State = tx;
             let exists = match key.kind {
-                ResourceKind::Location => s.locations.contains_key(&key.id),
-                ResourceKind::Datacenter => s.datacenters.contains_key(&key.id),
-                ResourceKind::ServerType => s.server_types.contains_key(&key.id),
-                ResourceKind::Image => s.images.get(&key.id).is_some_and(|i| i.project.is_none()),
-                ResourceKind::Iso => s.isos.contains_key(&key.id),
+                ResourceKind::Location => s.locations.contains(key.id),
+                ResourceKind::Datacenter => s.datacenters.contains(key.id),
+                ResourceKind::ServerType => s.server_types.contains(key.id),
+                ResourceKind::LoadBalancerType => s.load_balancer_types.contains(key.id),
+                ResourceKind::Image => s.images.get(key.id).is_some_and(|i| i.project.is_none()),
+                ResourceKind::Iso => s.isos.contains(key.id),
                 _ => false,
             };
             if !exists {
                 return Err(Error::not_found(key.kind, key.id));
             }
-            let in_use = s.servers.values().any(|srv| match key.kind {
+            // An admin command, not a request: walking every server once is acceptable.
+            let in_use = s.servers.all().any(|srv| match key.kind {
                 ResourceKind::Datacenter => srv.datacenter.0 == key.id,
                 ResourceKind::ServerType => srv.server_type.is_some_and(|t| t.0 == key.id),
-                ResourceKind::Location => s.datacenters.get(&srv.datacenter.0).is_some_and(|d| d.location.0 == key.id),
+                ResourceKind::Location => s.datacenters.get(srv.datacenter.0).is_some_and(|d| d.location.0 == key.id),
                 _ => false,
             }) || (key.kind == ResourceKind::Location
-                && s.datacenters.values().any(|d| d.location.0 == key.id));
+                && s.datacenters.all().any(|d| d.location.0 == key.id))
+                || (key.kind == ResourceKind::LoadBalancerType
+                    && s.load_balancers.all().any(|lb| lb.lb_type.0 == key.id));
             if in_use {
                 return Err(Error::invalid("the entry is still in use; deprecate it instead"));
             }
@@ -174,34 +181,38 @@ impl Cloud {
     /// Every catalogue entry of a kind (admin listing).
     pub fn catalog_list(&self, kind: ResourceKind) -> Vec<CatalogEntry> {
         self.read(|s| match kind {
-            ResourceKind::Location => {
-                s.locations.values().map(|v| CatalogEntry::Location(Location::clone(v))).collect()
-            }
+            ResourceKind::Location => s.locations.all().map(|v| CatalogEntry::Location(Location::clone(v))).collect(),
             ResourceKind::Datacenter => {
-                s.datacenters.values().map(|v| CatalogEntry::Datacenter(Datacenter::clone(v))).collect()
+                s.datacenters.all().map(|v| CatalogEntry::Datacenter(Datacenter::clone(v))).collect()
             }
             ResourceKind::ServerType => {
-                s.server_types.values().map(|v| CatalogEntry::ServerType(ServerType::clone(v))).collect()
+                s.server_types.all().map(|v| CatalogEntry::ServerType(ServerType::clone(v))).collect()
             }
-            ResourceKind::Image => s
-                .images
-                .values()
-                .filter(|i| i.project.is_none())
-                .map(|v| CatalogEntry::Image(Image::clone(v)))
+            ResourceKind::LoadBalancerType => s
+                .load_balancer_types
+                .all()
+                .map(|v| CatalogEntry::LoadBalancerType(LoadBalancerType::clone(v)))
                 .collect(),
-            ResourceKind::Iso => s.isos.values().map(|v| CatalogEntry::Iso(Iso::clone(v))).collect(),
+            ResourceKind::Image => s.images.of(None).map(|v| CatalogEntry::Image(Image::clone(v))).collect(),
+            ResourceKind::Iso => s.isos.all().map(|v| CatalogEntry::Iso(Iso::clone(v))).collect(),
             _ => Vec::new(),
         })
     }
 
-    /// Seeds the default catalogue into a store that has none.
+    /// Seeds the default catalogue into a store that has none, and the parts of it a
+    /// store from an older version lacks (load balancer types).
     pub(crate) async fn seed_catalog_if_empty(&self) -> Result<()> {
-        let empty = self.read(|s| s.locations.is_empty() && s.price_list.is_none());
-        if !empty {
+        let (empty, no_lb_types) =
+            self.read(|s| (s.locations.is_empty() && s.price_list.is_none(), s.load_balancer_types.is_empty()));
+        if !empty && !no_lb_types {
             return Ok(());
         }
         self.write(|tx| {
-            crate::catalog::seed(tx);
+            if empty {
+                crate::catalog::seed(tx);
+            } else {
+                crate::catalog::seed_load_balancer_types(tx);
+            }
             Ok(())
         })
         .await
@@ -223,7 +234,16 @@ pub struct IsoFilter {
 pub struct Pricing {
     pub list: Arc<PriceList>,
     pub server_types: Vec<Arc<ServerType>>,
+    pub load_balancer_types: Vec<Arc<LoadBalancerType>>,
     pub locations: Vec<Arc<Location>>,
+}
+
+/// A catalogue list: every entry, or the one named.
+fn named<T: crate::data::Row>(table: &Table<T>, name: Option<&str>) -> Vec<Arc<T>> {
+    match name {
+        Some(n) => table.named(None, n).cloned().collect(),
+        None => table.all().cloned().collect(),
+    }
 }
 
 /// One catalogue entry, as admins write it (JSON through `stratus catalog`).
@@ -233,6 +253,7 @@ pub enum CatalogEntry {
     Location(Location),
     Datacenter(Datacenter),
     ServerType(ServerType),
+    LoadBalancerType(LoadBalancerType),
     Image(Image),
     Iso(Iso),
 }
@@ -243,6 +264,7 @@ impl CatalogEntry {
             CatalogEntry::Location(v) => v.id.0,
             CatalogEntry::Datacenter(v) => v.id.0,
             CatalogEntry::ServerType(v) => v.id.0,
+            CatalogEntry::LoadBalancerType(v) => v.id.0,
             CatalogEntry::Image(v) => v.id.0,
             CatalogEntry::Iso(v) => v.id.0,
         }
@@ -253,6 +275,7 @@ impl CatalogEntry {
             CatalogEntry::Location(v) => v.id.0 = id,
             CatalogEntry::Datacenter(v) => v.id.0 = id,
             CatalogEntry::ServerType(v) => v.id.0 = id,
+            CatalogEntry::LoadBalancerType(v) => v.id.0 = id,
             CatalogEntry::Image(v) => v.id.0 = id,
             CatalogEntry::Iso(v) => v.id.0 = id,
         }
@@ -263,6 +286,7 @@ impl CatalogEntry {
             CatalogEntry::Location(v) => Some(&v.name),
             CatalogEntry::Datacenter(v) => Some(&v.name),
             CatalogEntry::ServerType(v) => Some(&v.name),
+            CatalogEntry::LoadBalancerType(v) => Some(&v.name),
             CatalogEntry::Image(v) => v.name.as_deref(),
             CatalogEntry::Iso(v) => Some(&v.name),
         }
@@ -290,6 +314,7 @@ impl CatalogEntry {
             CatalogEntry::Location(v) => Record::Location(Arc::new(v)),
             CatalogEntry::Datacenter(v) => Record::Datacenter(Arc::new(v)),
             CatalogEntry::ServerType(v) => Record::ServerType(Arc::new(v)),
+            CatalogEntry::LoadBalancerType(v) => Record::LoadBalancerType(Arc::new(v)),
             CatalogEntry::Image(v) => Record::Image(Arc::new(v)),
             CatalogEntry::Iso(v) => Record::Iso(Arc::new(v)),
         }

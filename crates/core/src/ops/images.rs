@@ -1,13 +1,14 @@
 //! Images: the catalogue's and the project's own snapshots and backups.
 
-use super::{check_labels, ensure_write, ListFilter};
+use super::{check_labels, ensure_unprotected, ensure_write, ListFilter};
+use crate::actions::{self, ChangeProtection, ImageDataDelete, ImageDataParams, ProtectionParams};
 use crate::cloud::Cloud;
-use crate::engine::{create_action, ensure_unlocked, NewAction};
+use crate::data::State;
+use crate::engine::ensure_unlocked;
 use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::labels::Labels;
 use crate::model::*;
-use crate::state::State;
 use crate::store::Record;
 use crate::views::{image_view, ImageView};
 use std::sync::Arc;
@@ -33,17 +34,9 @@ pub struct ImageUpdate {
     pub labels: Option<Labels>,
 }
 
-fn visible(image: &Image, p: &Principal) -> bool {
-    image.project.is_none_or(|owner| owner == p.project)
-}
-
-pub(crate) fn visible_image<'a>(s: &'a State, p: &Principal, id: ImageId) -> Result<&'a Arc<Image>> {
-    s.images.get(&id.0).filter(|i| visible(i, p)).ok_or_else(|| Error::not_found(ResourceKind::Image, id))
-}
-
 /// The project's own image; catalogue images cannot be changed through the API.
 fn own_image<'a>(s: &'a State, p: &Principal, id: ImageId) -> Result<&'a Arc<Image>> {
-    let image = visible_image(s, p, id)?;
+    let image = s.visible_image(p.project, id)?;
     if image.project.is_none() {
         return Err(Error::Forbidden { message: "catalogue images cannot be changed".into() });
     }
@@ -53,23 +46,28 @@ fn own_image<'a>(s: &'a State, p: &Principal, id: ImageId) -> Result<&'a Arc<Ima
 impl Cloud {
     pub fn image_list(&self, p: &Principal, filter: &ImageFilter) -> Vec<ImageView> {
         let now = now();
+        let f = filter;
+        let keep = |i: &&Arc<Image>| {
+            f.common.matches(i.name.as_deref(), &i.labels)
+                && (f.kinds.is_empty() || f.kinds.contains(&i.kind))
+                && (f.status.is_empty() || f.status.contains(&i.status))
+                && (f.bound_to.is_empty() || i.bound_to.is_some_and(|b| f.bound_to.contains(&b)))
+                && f.architecture.as_ref().is_none_or(|a| &i.architecture == a)
+                && (f.include_deprecated || i.deprecated.is_none_or(|d| d > now))
+        };
         self.read(|s| {
-            s.images
-                .values()
-                .filter(|i| visible(i, p))
-                .filter(|i| filter.common.matches(i.name.as_deref(), &i.labels))
-                .filter(|i| filter.kinds.is_empty() || filter.kinds.contains(&i.kind))
-                .filter(|i| filter.status.is_empty() || filter.status.contains(&i.status))
-                .filter(|i| filter.bound_to.is_empty() || i.bound_to.is_some_and(|b| filter.bound_to.contains(&b)))
-                .filter(|i| filter.architecture.as_ref().is_none_or(|a| &i.architecture == a))
-                .filter(|i| filter.include_deprecated || i.deprecated.is_none_or(|d| d > now))
-                .map(|i| image_view(s, i))
-                .collect()
+            let name = f.common.name.as_deref();
+            let selector = f.common.label_selector.as_ref();
+            let mut images: Vec<&Arc<Image>> = s.images.candidates(None, name, selector);
+            images.extend(s.images.candidates(Some(p.project), name, selector));
+            images.retain(keep);
+            images.sort_by_key(|i| i.id);
+            images.into_iter().map(|i| image_view(s, i)).collect()
         })
     }
 
     pub fn image_get(&self, p: &Principal, id: ImageId) -> Result<ImageView> {
-        self.read(|s| visible_image(s, p, id).map(|i| image_view(s, i)))
+        self.read(|s| s.visible_image(p.project, id).map(|i| image_view(s, i)))
     }
 
     pub async fn image_update(&self, p: &Principal, id: ImageId, req: ImageUpdate) -> Result<ImageView> {
@@ -79,7 +77,7 @@ impl Cloud {
             return Err(Error::invalid_field("type", "can only be changed to snapshot"));
         }
         self.write(|tx| {
-            let mut image = Image::clone(own_image(tx.state, p, id)?);
+            let mut image = Image::clone(own_image(tx, p, id)?);
             if let Some(description) = req.description {
                 image.description = description;
             }
@@ -93,31 +91,23 @@ impl Cloud {
             }
             let image = Arc::new(image);
             tx.put(Record::Image(image.clone()));
-            Ok(image_view(tx.state, &image))
+            Ok(image_view(tx, &image))
         })
         .await
     }
 
+    /// Deletes an image's record at once; its data goes in an action of its own.
     pub async fn image_delete(&self, p: &Principal, id: ImageId) -> Result<()> {
         ensure_write(p)?;
-        let deleted = self
-            .write(|tx| {
-                let image = own_image(tx.state, p, id)?;
-                if image.protection.delete {
-                    return Err(Error::Protected {
-                        message: "image deletion is protected; disable delete protection first".into(),
-                    });
-                }
-                ensure_unlocked(tx, &[id.as_ref()])?;
-                tx.delete(id.as_ref());
-                Ok(id)
-            })
-            .await?;
-        // The record is gone; removing the data is best effort (a leak, not a lie).
-        if let Err(e) = self.inner.driver.delete_snapshot(deleted.0).await {
-            tracing::warn!(image = deleted.0, error = %e, "could not remove image data");
-        }
-        Ok(())
+        self.write(|tx| {
+            let image = own_image(tx, p, id)?;
+            ensure_unprotected(image.protection, id.as_ref(), "delete")?;
+            ensure_unlocked(tx, &[id.as_ref()])?;
+            tx.delete(id.as_ref());
+            actions::start::<ImageDataDelete>(tx, p.project, ImageDataParams { images: vec![id] }, None)?;
+            Ok(())
+        })
+        .await
     }
 
     /// `delete: None` leaves the flag as it is.
@@ -129,13 +119,10 @@ impl Cloud {
     ) -> Result<Arc<Action>> {
         ensure_write(p)?;
         self.write(|tx| {
-            let mut image = Image::clone(own_image(tx.state, p, id)?);
+            own_image(tx, p, id)?;
             ensure_unlocked(tx, &[id.as_ref()])?;
-            if let Some(delete) = delete {
-                image.protection.delete = delete;
-            }
-            tx.put(Record::Image(Arc::new(image)));
-            create_action(tx, p.project, NewAction::new(Command::ChangeProtection, vec![id.as_ref()], Vec::new()))
+            let params = ProtectionParams { resource: id.as_ref(), delete, rebuild: None };
+            actions::start::<ChangeProtection>(tx, p.project, params, None)
         })
         .await
     }

@@ -8,8 +8,8 @@ pub mod admin;
 pub mod auth;
 pub mod backups;
 pub mod catalog;
-pub mod floating_ips;
 pub mod images;
+pub mod ips;
 pub mod server_actions;
 pub mod servers;
 pub mod ssh_keys;
@@ -19,37 +19,21 @@ use crate::labels::{Labels, Selector};
 use crate::model::Access;
 use crate::model::Principal;
 
-/// A reference by id or by name, as Hetzner accepts for types, images, locations and keys.
+/// A reference to a resource by id or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ref {
     Id(i64),
     Name(String),
-}
-
-impl Ref {
-    /// Finds the item this names: by id, or by name (and, for a name of digits that
-    /// matches no name, by that number as id, since some clients send ids as strings).
-    pub(crate) fn find<'a, T: 'a>(
-        &self,
-        items: impl Iterator<Item = &'a T> + Clone,
-        id: impl Fn(&T) -> i64,
-        name: impl Fn(&T) -> Option<&str>,
-    ) -> Option<&'a T> {
-        match self {
-            Ref::Id(want) => items.clone().find(|t| id(t) == *want),
-            Ref::Name(want) => items.clone().find(|t| name(t) == Some(want.as_str())).or_else(|| {
-                let want: i64 = want.parse().ok()?;
-                items.clone().find(|t| id(t) == want)
-            }),
-        }
-    }
+    /// A name, or failing that the id its digits spell: for dialects whose clients send
+    /// ids as strings (Hetzner's Go client).
+    NameOrId(String),
 }
 
 impl std::fmt::Display for Ref {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Ref::Id(id) => id.fmt(f),
-            Ref::Name(name) => name.fmt(f),
+            Ref::Name(name) | Ref::NameOrId(name) => name.fmt(f),
         }
     }
 }
@@ -88,10 +72,34 @@ pub(crate) fn random_secret(len: usize) -> String {
     rand::thread_rng().sample_iter(&Alphanumeric).take(len).map(char::from).collect()
 }
 
-/// Enforces `Config::resource_limit` for a kind of which the project has `count`.
-pub(crate) fn check_limit(limit: u32, count: usize, what: &str) -> Result<()> {
+/// Enforces `Config::resource_limit` for `kind`, of which the project has `count`.
+pub(crate) fn check_limit(limit: u32, count: usize, kind: crate::ids::ResourceKind) -> Result<()> {
     if limit > 0 && count >= limit as usize {
-        return Err(Error::ResourceLimit { message: format!("{what} limit of {limit} reached") });
+        return Err(Error::ResourceLimit { kind, limit });
+    }
+    Ok(())
+}
+
+/// Fails with `protected` if `protection` forbids `operation` on `resource`.
+pub(crate) fn ensure_unprotected(
+    protection: crate::model::Protection,
+    resource: crate::ids::ResourceRef,
+    operation: &'static str,
+) -> Result<()> {
+    let protected = match operation {
+        "rebuild" => protection.rebuild,
+        _ => protection.delete,
+    };
+    if protected {
+        return Err(Error::Protected { resource, operation });
+    }
+    Ok(())
+}
+
+/// Validates a resource name: 1-128 characters, not blank.
+pub(crate) fn validate_name(field: &str, name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > 128 {
+        return Err(Error::invalid_field(field, "must be 1 to 128 characters"));
     }
     Ok(())
 }

@@ -1,18 +1,19 @@
-//! The actions a server offers. Each validates against the server's state and returns
-//! the action that carries it out; the driver work happens in the action's steps.
+//! The actions a server offers. Each validates against the server's state and starts the
+//! action kind that carries it out (`crate::actions`); the driver work happens there.
 
-use super::servers::{check_image_fits, hardware_of, own_server, resolve_image, resolve_server_type, resolve_ssh_keys};
-use super::{addresses, check_labels, check_limit, ensure_write, random_secret, Ref};
+use super::servers::{check_image_fits, check_placement, hardware_of, new_nic};
+use super::{addresses, check_labels, check_limit, ensure_unprotected, ensure_write, random_secret, Ref};
+use crate::actions::{self, *};
 use crate::cloud::Cloud;
-use crate::engine::{create_action, delete_backups, ensure_unlocked, vm_spec, NewAction};
+use crate::data::Tx;
+use crate::engine::ensure_unlocked;
 use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::labels::Labels;
 use crate::model::*;
-use crate::store::Record;
 use crate::views::{image_view, ImageView};
 use std::sync::Arc;
-use stratus_compute::{ConsoleEndpoint, StopMode};
+use stratus_compute::ConsoleEndpoint;
 
 /// An action on a server, with its parameters.
 #[derive(Debug, Clone)]
@@ -25,9 +26,7 @@ pub enum ServerAction {
     Reboot,
     Reset,
     ResetPassword,
-    /// `kind` is the rescue system (`linux64`).
     EnableRescue {
-        kind: String,
         ssh_keys: Vec<Ref>,
     },
     DisableRescue,
@@ -45,11 +44,14 @@ pub enum ServerAction {
         server_type: Ref,
         upgrade_disk: bool,
     },
-    /// `window` is ignored by Hetzner today; kept if given.
+    /// `window` `HH-HH` (UTC); a window is picked when `None`.
     EnableBackup {
         window: Option<String>,
     },
-    DisableBackup,
+    /// `delete_backups`: whether the server's backups go too (a dialect's policy).
+    DisableBackup {
+        delete_backups: bool,
+    },
     AttachIso {
         iso: Ref,
     },
@@ -59,11 +61,29 @@ pub enum ServerAction {
         ip: String,
         ptr: Option<String>,
     },
+    /// `None` leaves a flag as it is.
     ChangeProtection {
         delete: Option<bool>,
         rebuild: Option<bool>,
     },
     RequestConsole,
+    /// Joins a private network; `ip` is picked from the subnet when `None`.
+    AttachToNetwork {
+        network: NetworkId,
+        ip: Option<String>,
+        alias_ips: Vec<String>,
+    },
+    DetachFromNetwork {
+        network: NetworkId,
+    },
+    ChangeAliasIps {
+        network: NetworkId,
+        alias_ips: Vec<String>,
+    },
+    AddToPlacementGroup {
+        group: PlacementGroupId,
+    },
+    RemoveFromPlacementGroup,
 }
 
 /// What a server action returns besides the action.
@@ -78,19 +98,16 @@ pub struct ServerActionResult {
     pub console: Option<ConsoleEndpoint>,
 }
 
-/// The rescue systems offered.
-const RESCUE_KINDS: [&str; 1] = ["linux64"];
-
 impl Cloud {
     pub async fn server_action(&self, p: &Principal, id: ServerId, op: ServerAction) -> Result<ServerActionResult> {
         ensure_write(p)?;
         // The console is opened before the action is recorded: its credentials are the
-        // answer, and opening one changes nothing that would need undoing.
+        // answer, and opening one is a read of the driver that needs no undo.
         let console =
             match op {
                 ServerAction::RequestConsole => {
                     self.read(|s| {
-                        let srv = own_server(s, p, id)?;
+                        let srv = s.server(p.project, id)?;
                         if srv.status != ServerStatus::Running {
                             return Err(Error::invalid("server must be running to open a console"));
                         }
@@ -107,44 +124,38 @@ impl Cloud {
         let config = self.config().clone();
         let (action, root_password, image) = self
             .write(|tx| {
-                let srv = Server::clone(own_server(tx.state, p, id)?);
-                let me = vec![id.as_ref()];
-                let running = srv.status == ServerStatus::Running;
-                let simple = |command, steps| NewAction::new(command, me.clone(), steps);
-                ensure_unlocked(tx, &me)?;
+                let srv = tx.server(p.project, id)?.clone();
+                ensure_unlocked(tx, &[id.as_ref()])?;
+                let on = OnServer { server: id };
+                let pr = p.project;
                 let mut root_password = None;
                 let mut image = None;
-                let new = match &op {
-                    ServerAction::PowerOn => simple(Command::StartServer, vec![Step::StartVm]),
-                    ServerAction::PowerOff => simple(Command::StopServer, vec![Step::StopVm { mode: StopMode::Hard }]),
-                    ServerAction::Shutdown => {
-                        simple(Command::ShutdownServer, vec![Step::StopVm { mode: StopMode::Graceful }])
-                    }
-                    ServerAction::Reboot => simple(Command::RebootServer, vec![Step::RebootVm]),
-                    ServerAction::Reset => simple(Command::ResetServer, vec![Step::ResetVm]),
+                let action = match &op {
+                    ServerAction::PowerOn => actions::start::<ServerPowerOn>(tx, pr, on, None)?,
+                    ServerAction::PowerOff => actions::start::<ServerPowerOff>(tx, pr, on, None)?,
+                    ServerAction::Shutdown => actions::start::<ServerShutdown>(tx, pr, on, None)?,
+                    ServerAction::Reboot => actions::start::<ServerReboot>(tx, pr, on, None)?,
+                    ServerAction::Reset => actions::start::<ServerReset>(tx, pr, on, None)?,
                     ServerAction::ResetPassword => {
-                        if !running {
+                        if srv.status != ServerStatus::Running {
                             return Err(Error::invalid("server must be running to reset its root password"));
                         }
                         let password = random_secret(20);
                         root_password = Some(password.clone());
-                        simple(Command::ResetPassword, vec![Step::SetPassword { password }])
+                        let params = ResetPasswordParams { server: id, password: Some(password) };
+                        actions::start::<ServerResetPassword>(tx, pr, params, None)?
                     }
-                    ServerAction::EnableRescue { kind, ssh_keys } => {
-                        if !RESCUE_KINDS.contains(&kind.as_str()) {
-                            return Err(Error::invalid_field("type", format!("unknown rescue type '{kind}'")));
-                        }
-                        let keys = resolve_ssh_keys(tx.state, p, ssh_keys)?;
-                        let keys = keys
-                            .iter()
-                            .filter_map(|k| tx.state.ssh_keys.get(&k.0))
-                            .map(|k| k.public_key.clone())
-                            .collect();
+                    ServerAction::EnableRescue { ssh_keys } => {
+                        let keys = tx.ssh_key_refs(pr, ssh_keys, "ssh_keys")?;
+                        let ssh_keys =
+                            keys.iter().filter_map(|k| tx.ssh_keys.get(k.0)).map(|k| k.public_key.clone()).collect();
                         root_password = Some(random_secret(20));
-                        simple(Command::EnableRescue, vec![Step::SetRescue { enabled: true, ssh_keys: keys }])
+                        let params = RescueParams { server: id, enabled: true, ssh_keys };
+                        actions::start::<ServerEnableRescue>(tx, pr, params, None)?
                     }
                     ServerAction::DisableRescue => {
-                        simple(Command::DisableRescue, vec![Step::SetRescue { enabled: false, ssh_keys: Vec::new() }])
+                        let params = RescueParams { server: id, enabled: false, ssh_keys: Vec::new() };
+                        actions::start::<ServerDisableRescue>(tx, pr, params, None)?
                     }
                     ServerAction::CreateImage { kind, description, labels } => {
                         check_labels(Some(labels))?;
@@ -152,145 +163,118 @@ impl Cloud {
                             return Err(Error::invalid_field("type", "must be snapshot or backup"));
                         }
                         if *kind == ImageType::Snapshot {
-                            let count = tx
-                                .state
-                                .images
-                                .values()
-                                .filter(|i| i.project == Some(p.project) && i.kind == ImageType::Snapshot)
-                                .count();
-                            check_limit(config.resource_limit, count, "snapshot")?;
+                            let count = tx.images.of(Some(pr)).filter(|i| i.kind == ImageType::Snapshot).count();
+                            check_limit(config.resource_limit, count, ResourceKind::Image)?;
                         }
-                        let img = new_image(tx, p.project, &srv, *kind, description.clone(), labels.clone());
-                        image = Some(img.clone());
-                        NewAction::new(
-                            Command::CreateImage,
-                            vec![id.as_ref(), img.id.as_ref()],
-                            vec![Step::SnapshotVm { image: img.id }],
-                        )
+                        let img = new_image(tx, pr, &srv, *kind, description.clone(), labels.clone());
+                        let params = CreateImageParams { server: id, image: img };
+                        let action = actions::start::<ServerCreateImage>(tx, pr, params, None)?;
+                        let made = action.resources.iter().find(|r| r.kind == ResourceKind::Image).copied();
+                        image = made.and_then(|r| tx.images.get(r.id)).map(|i| image_view(tx, i));
+                        action
                     }
                     ServerAction::Rebuild { image: r, user_data } => {
-                        if srv.protection.rebuild {
-                            return Err(Error::Protected {
-                                message: "server rebuild is protected; disable rebuild protection first".into(),
-                            });
-                        }
-                        let img = resolve_image(tx.state, p, r, "image")?;
-                        if let Some(st) = srv.server_type.and_then(|t| tx.state.server_types.get(&t.0)) {
+                        ensure_unprotected(srv.protection, id.as_ref(), "rebuild")?;
+                        let img = tx.image_ref(pr, r, "image")?;
+                        if let Some(st) = srv.server_type.and_then(|t| tx.server_types.get(t.0)) {
                             check_image_fits(&img, st)?;
                         }
-                        let mut rebuilt = srv.clone();
-                        rebuilt.image = Some(img.id);
-                        if let Some(user_data) = user_data {
-                            rebuilt.user_data = Some(user_data.clone());
-                            tx.put(Record::Server(Arc::new(rebuilt.clone())));
-                        }
                         root_password = srv.ssh_keys.is_empty().then(|| random_secret(20));
-                        let spec = vm_spec(tx.state, &rebuilt, root_password.clone());
-                        let steps =
-                            vec![Step::StopVm { mode: StopMode::Hard }, Step::RebuildVm { spec }, Step::StartVm];
-                        simple(Command::RebuildServer, steps)
+                        let params = RebuildParams {
+                            server: id,
+                            image: img.id,
+                            user_data: user_data.clone(),
+                            root_password: root_password.clone(),
+                        };
+                        actions::start::<ServerRebuild>(tx, pr, params, None)?
                     }
                     ServerAction::ChangeType { server_type, upgrade_disk } => {
-                        if srv.status != ServerStatus::Off {
-                            return Err(Error::invalid("server must be powered off to change its type"));
-                        }
-                        let st = resolve_server_type(tx.state, server_type)?;
-                        let mut to = hardware_of(&st);
-                        let current_disk = srv.hardware.disks.first().map_or(0, |d| d.size_gb);
-                        if *upgrade_disk {
-                            if st.disk_gb < current_disk {
-                                return Err(Error::invalid_field(
-                                    "server_type",
-                                    "cannot shrink the disk: choose a type with a larger disk or upgrade_disk=false",
-                                ));
-                            }
-                        } else {
-                            if st.disk_gb < current_disk {
-                                return Err(Error::invalid_field(
-                                    "server_type",
-                                    format!(
-                                        "server type {} has a smaller disk than the server ({current_disk} GB)",
-                                        st.name
-                                    ),
-                                ));
-                            }
-                            // Keeping the disk lets the server move back to a smaller type later.
-                            to.disks = srv.hardware.disks.clone();
-                        }
-                        let step = Step::ResizeVm {
-                            to,
-                            from: srv.hardware.clone(),
-                            to_type: Some(st.id),
-                            from_type: srv.server_type,
-                        };
-                        simple(Command::ChangeServerType, vec![step])
+                        let params = change_type(tx, &srv, server_type, *upgrade_disk)?;
+                        actions::start::<ServerChangeType>(tx, pr, params, None)?
                     }
                     ServerAction::EnableBackup { window } => {
-                        let mut s2 = srv.clone();
-                        s2.backup_window = Some(window.clone().unwrap_or_else(|| backup_window_for(id)));
-                        // The first backup is taken at the first window after enabling.
-                        s2.last_backup = Some(now());
-                        tx.put(Record::Server(Arc::new(s2)));
-                        simple(Command::EnableBackup, Vec::new())
+                        let window = match window {
+                            Some(w) => validate_window(w)?,
+                            None => backup_window_for(id),
+                        };
+                        let params = BackupPlanParams { server: id, window: Some(window), delete_backups: false };
+                        actions::start::<ServerEnableBackup>(tx, pr, params, None)?
                     }
-                    ServerAction::DisableBackup => {
-                        let mut s2 = srv.clone();
-                        s2.backup_window = None;
-                        tx.put(Record::Server(Arc::new(s2)));
-                        // Disabling backups deletes the server's backups, as at Hetzner.
-                        delete_backups(tx, id);
-                        simple(Command::DisableBackup, Vec::new())
+                    ServerAction::DisableBackup { delete_backups } => {
+                        let params = BackupPlanParams { server: id, window: None, delete_backups: *delete_backups };
+                        actions::start::<ServerDisableBackup>(tx, pr, params, None)?
                     }
                     ServerAction::AttachIso { iso } => {
-                        let found = iso
-                            .find(tx.state.isos.values(), |i| i.id.0, |i| Some(i.name.as_str()))
-                            .cloned()
-                            .ok_or_else(|| Error::invalid_field("iso", format!("ISO {iso} not found")))?;
+                        let found = tx.iso_ref(iso, "iso")?;
                         if found.deprecated.is_some_and(|d| d <= now()) {
                             return Err(Error::invalid_field("iso", format!("ISO {} is deprecated", found.name)));
                         }
-                        let previous = current_iso(tx.state, &srv);
-                        simple(
-                            Command::AttachIso,
-                            vec![Step::SetIso { iso: Some((found.id, found.name.clone())), previous }],
-                        )
+                        actions::start::<ServerAttachIso>(tx, pr, IsoParams { server: id, iso: Some(found.id) }, None)?
                     }
                     ServerAction::DetachIso => {
-                        let previous = current_iso(tx.state, &srv);
-                        simple(Command::DetachIso, vec![Step::SetIso { iso: None, previous }])
+                        actions::start::<ServerDetachIso>(tx, pr, IsoParams { server: id, iso: None }, None)?
                     }
                     ServerAction::ChangeDnsPtr { ip, ptr } => {
-                        let owned = [srv.ipv4, srv.ipv6]
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|i| tx.state.ips.get(&i.0))
+                        let owned = tx
+                            .ips_of(id)
+                            .filter(|i| i.role == IpRole::Primary)
                             .find(|pip| addresses::contains(&pip.address, ip))
                             .cloned();
                         let Some(pip) = owned else {
                             return Err(Error::invalid_field("ip", format!("{ip} is not an address of this server")));
                         };
-                        set_dns_ptr(tx, &pip, ip, ptr.as_deref())?;
-                        simple(Command::ChangeDnsPtr, Vec::new())
+                        validate_ptr(ptr.as_deref())?;
+                        let params =
+                            DnsPtrParams { ip: pip.id, address: ip.clone(), ptr: ptr.clone(), on: vec![id.as_ref()] };
+                        actions::start::<ChangeDnsPtr>(tx, pr, params, None)?
                     }
                     ServerAction::ChangeProtection { delete, rebuild } => {
-                        let mut s2 = srv.clone();
-                        if let Some(d) = delete {
-                            s2.protection.delete = *d;
-                        }
-                        if let Some(r) = rebuild {
-                            s2.protection.rebuild = *r;
-                        }
-                        // Hetzner requires both flags to agree (its API documents this).
-                        if s2.protection.delete != s2.protection.rebuild {
-                            return Err(Error::invalid("delete and rebuild protection must have the same value"));
-                        }
-                        tx.put(Record::Server(Arc::new(s2)));
-                        simple(Command::ChangeProtection, Vec::new())
+                        let params = ProtectionParams { resource: id.as_ref(), delete: *delete, rebuild: *rebuild };
+                        actions::start::<ChangeProtection>(tx, pr, params, None)?
                     }
-                    ServerAction::RequestConsole => simple(Command::RequestConsole, Vec::new()),
+                    ServerAction::RequestConsole => actions::start::<ServerRequestConsole>(tx, pr, on, None)?,
+                    ServerAction::AttachToNetwork { network, ip, alias_ips } => {
+                        let nic = attach_to_network(tx, p, &srv, *network, ip.clone(), alias_ips.clone())?;
+                        actions::start::<ServerAttachToNetwork>(tx, pr, AttachNicParams { server: id, nic }, None)?
+                    }
+                    ServerAction::DetachFromNetwork { network } => {
+                        tx.network(pr, *network).map_err(|_| not_found_field("network", "network", network.0))?;
+                        let nic = tx.nic_in(id.as_ref(), *network).cloned().ok_or_else(|| {
+                            Error::invalid_field("network", format!("server is not attached to network {network}"))
+                        })?;
+                        let params = AttachNicParams { server: id, nic: Nic::clone(&nic) };
+                        actions::start::<ServerDetachFromNetwork>(tx, pr, params, None)?
+                    }
+                    ServerAction::ChangeAliasIps { network, alias_ips } => {
+                        let net =
+                            tx.network(pr, *network).map_err(|_| not_found_field("network", "network", network.0))?;
+                        let nic = tx.nic_in(id.as_ref(), *network).cloned().ok_or_else(|| {
+                            Error::invalid_field("network", format!("server is not attached to network {network}"))
+                        })?;
+                        check_alias_ips(tx, net, Some(nic.id), nic.ip.as_deref(), alias_ips)?;
+                        let params =
+                            AliasParams { server: id, nic: nic.id, network: *network, alias_ips: alias_ips.clone() };
+                        actions::start::<ServerChangeAliasIps>(tx, pr, params, None)?
+                    }
+                    ServerAction::AddToPlacementGroup { group } => {
+                        if srv.placement_group.is_some() {
+                            return Err(Error::invalid("server is already in a placement group"));
+                        }
+                        if srv.status != ServerStatus::Off {
+                            return Err(Error::invalid("server must be powered off to join a placement group"));
+                        }
+                        check_placement(tx, p, *group, &config)?;
+                        let params = PlacementParams { server: id, group: Some(*group) };
+                        actions::start::<ServerAddToPlacementGroup>(tx, pr, params, None)?
+                    }
+                    ServerAction::RemoveFromPlacementGroup => {
+                        if srv.placement_group.is_none() {
+                            return Err(Error::invalid("server is not in a placement group"));
+                        }
+                        let params = PlacementParams { server: id, group: None };
+                        actions::start::<ServerRemoveFromPlacementGroup>(tx, pr, params, None)?
+                    }
                 };
-                let action = create_action(tx, p.project, new)?;
-                let image = image.map(|img| image_view(tx.state, &img));
                 Ok((action, root_password, image))
             })
             .await?;
@@ -298,29 +282,123 @@ impl Cloud {
     }
 }
 
-fn current_iso(s: &crate::state::State, srv: &Server) -> Option<(IsoId, String)> {
-    srv.iso.and_then(|i| s.isos.get(&i.0)).map(|i| (i.id, i.name.clone()))
+fn not_found_field(field: &str, what: &str, id: i64) -> Error {
+    Error::invalid_field(field, format!("{what} {id} not found"))
 }
 
-/// A deterministic two-hour window per server, spreading backups over the night.
+/// The parameters of a change of type, after checking the server may make it.
+fn change_type(tx: &Tx, srv: &Server, server_type: &Ref, upgrade_disk: bool) -> Result<ChangeTypeParams> {
+    if srv.status != ServerStatus::Off {
+        return Err(Error::invalid("server must be powered off to change its type"));
+    }
+    let st = tx.server_type_ref(server_type, "server_type")?;
+    let location = tx.location_of(srv.datacenter);
+    if !st.prices.iter().any(|pr| Some(pr.location) == location) {
+        return Err(Error::invalid_field("server_type", format!("server type {} is not available here", st.name)));
+    }
+    let mut to = hardware_of(&st);
+    let current_disk = srv.hardware.disks.first().map_or(0, |d| d.size_gb);
+    if st.disk_gb < current_disk {
+        return Err(Error::invalid_field(
+            "server_type",
+            format!("server type {} has a smaller disk than the server ({current_disk} GB)", st.name),
+        ));
+    }
+    if !upgrade_disk {
+        // Keeping the disk lets the server move back to a smaller type later.
+        to.disks = srv.hardware.disks.clone();
+    }
+    Ok(ChangeTypeParams {
+        server: srv.id,
+        to_type: Some(st.id),
+        to,
+        from_type: srv.server_type,
+        from: srv.hardware.clone(),
+    })
+}
+
+/// The interface a server gets in `network`, after checking the address it asks for.
+fn attach_to_network(
+    tx: &mut Tx,
+    p: &Principal,
+    srv: &Server,
+    network: NetworkId,
+    ip: Option<String>,
+    alias_ips: Vec<String>,
+) -> Result<Nic> {
+    let net = tx.network(p.project, network).map_err(|_| not_found_field("network", "network", network.0))?.clone();
+    if tx.nic_in(srv.id.as_ref(), network).is_some() {
+        return Err(Error::invalid_field("network", format!("server is already attached to network {network}")));
+    }
+    let zone = tx.location_of(srv.datacenter).and_then(|l| tx.zone_of(l)).unwrap_or_default().to_string();
+    let ip = match ip {
+        Some(ip) => {
+            let subnet = crate::data::subnet_containing(&net, &ip)
+                .ok_or_else(|| Error::invalid_field("ip", format!("{ip} is in no subnet of network {network}")))?;
+            if subnet.network_zone != zone {
+                return Err(Error::invalid_field("ip", "the subnet is in another network zone than the server"));
+            }
+            if ip == subnet.gateway || tx.private_ip_taken(network, &ip, None) {
+                return Err(Error::invalid_field("ip", format!("{ip} is already used")));
+            }
+            ip
+        }
+        None => net
+            .subnets
+            .iter()
+            .filter(|s| s.network_zone == zone && s.kind != SubnetKind::Vswitch)
+            .find_map(|s| tx.free_private_ip(network, s))
+            .ok_or_else(|| {
+                Error::invalid_field("network", format!("network {network} has no free address in {zone}"))
+            })?,
+    };
+    check_alias_ips(tx, &net, None, Some(&ip), &alias_ips)?;
+    let mut nic = new_nic(tx, p.project, Attachee::Server(srv.id), Some(network), Some(ip));
+    nic.alias_ips = alias_ips;
+    Ok(nic)
+}
+
+/// Alias IPs must lie in the network's subnets and be free.
+fn check_alias_ips(tx: &Tx, net: &Network, nic: Option<NicId>, own: Option<&str>, aliases: &[String]) -> Result<()> {
+    for (i, alias) in aliases.iter().enumerate() {
+        if crate::data::subnet_containing(net, alias).is_none() {
+            return Err(Error::invalid_field("alias_ips", format!("{alias} is in no subnet of the network")));
+        }
+        if Some(alias.as_str()) == own || aliases[..i].contains(alias) || tx.private_ip_taken(net.id, alias, nic) {
+            return Err(Error::invalid_field("alias_ips", format!("{alias} is already used")));
+        }
+    }
+    Ok(())
+}
+
+/// `HH-HH`, two hours apart, as backup windows are given.
+fn validate_window(window: &str) -> Result<String> {
+    let hours = window.split_once('-').and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?)));
+    match hours {
+        Some((start, end)) if start < 24 && end < 24 && (start + 4) % 24 == end => Ok(window.to_string()),
+        _ => Err(Error::invalid_field("backup_window", "must be a four-hour window such as 22-02")),
+    }
+}
+
+/// A deterministic four-hour window per server, spreading backups over the day.
 fn backup_window_for(id: ServerId) -> String {
     const WINDOWS: [&str; 6] = ["22-02", "02-06", "06-10", "10-14", "14-18", "18-22"];
     WINDOWS[usize::try_from(id.0.rem_euclid(6)).unwrap_or(0)].to_string()
 }
 
-/// A new image of a server, `creating` until its snapshot step completes.
+/// A new image of a server (not yet stored), `creating` until its snapshot step is done.
 pub(crate) fn new_image(
-    tx: &mut crate::state::Tx,
+    tx: &mut Tx,
     project: ProjectId,
     srv: &Server,
     kind: ImageType,
     description: Option<String>,
     labels: Labels,
-) -> Arc<Image> {
-    let source = srv.image.and_then(|i| tx.state.images.get(&i.0)).cloned();
+) -> Image {
+    let source = srv.image.and_then(|i| tx.images.get(i.0)).cloned();
     let id = ImageId(tx.next_id());
     let now = now();
-    let image = Arc::new(Image {
+    Image {
         id,
         project: Some(project),
         kind,
@@ -339,13 +417,11 @@ pub(crate) fn new_image(
         protection: Protection::default(),
         deprecated: None,
         labels,
-    });
-    tx.put(Record::Image(image.clone()));
-    image
+    }
 }
 
-/// Sets (or with `None` removes) the PTR record of `ip`, one of `pip`'s addresses.
-pub(crate) fn set_dns_ptr(tx: &mut crate::state::Tx, pip: &PublicIp, ip: &str, ptr: Option<&str>) -> Result<()> {
+/// A PTR record must be a hostname (`None` resets it).
+pub(crate) fn validate_ptr(ptr: Option<&str>) -> Result<()> {
     if let Some(ptr) = ptr {
         let valid = !ptr.is_empty()
             && ptr.len() <= 255
@@ -357,11 +433,5 @@ pub(crate) fn set_dns_ptr(tx: &mut crate::state::Tx, pip: &PublicIp, ip: &str, p
             return Err(Error::invalid_field("dns_ptr", "must be a valid hostname"));
         }
     }
-    let mut updated = PublicIp::clone(pip);
-    updated.dns_ptr.retain(|d| d.ip != ip);
-    if let Some(ptr) = ptr {
-        updated.dns_ptr.push(DnsPtr { ip: ip.to_string(), dns_ptr: ptr.to_string() });
-    }
-    tx.put(Record::Ip(Arc::new(updated)));
     Ok(())
 }

@@ -1,18 +1,18 @@
 //! Servers: list, get, create, update, delete, metrics.
 
-use super::{addresses, check_labels, check_limit, ensure_write, random_secret, ListFilter, Ref};
+use super::{addresses, check_labels, check_limit, ensure_unprotected, ensure_write, random_secret, ListFilter, Ref};
+use crate::actions::{self, OnServer, ServerCreateParams};
 use crate::cloud::Cloud;
-use crate::engine::{create_action, ensure_unlocked, vm_spec, NewAction};
+use crate::data::{State, Tx};
+use crate::engine::ensure_unlocked;
 use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::labels::Labels;
 use crate::model::*;
 use crate::page::Page;
-use crate::state::{State, Tx};
-use crate::store::Record;
 use crate::views::{server_view, ServerView, ServerViewCache};
 use std::sync::Arc;
-use stratus_compute::{DiskSpec, HardwareSpec, MetricSeries, MetricsQuery, StopMode};
+use stratus_compute::{DiskSpec, HardwareSpec, MetricSeries, MetricsQuery};
 
 /// Filters for listing servers.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,17 @@ pub struct ServerFilter {
     pub common: ListFilter,
     /// Any of these statuses (all when empty).
     pub status: Vec<ServerStatus>,
+}
+
+impl ServerFilter {
+    fn is_empty(&self) -> bool {
+        self.common.name.is_none() && self.common.label_selector.is_none() && self.status.is_empty()
+    }
+
+    fn matches(&self, srv: &Server) -> bool {
+        self.common.matches(Some(&srv.name), &srv.labels)
+            && (self.status.is_empty() || self.status.contains(&srv.status))
+    }
 }
 
 /// A request to create a server.
@@ -34,8 +45,41 @@ pub struct ServerCreate {
     pub user_data: Option<String>,
     pub labels: Labels,
     pub start_after_create: bool,
+    /// Make a new primary IPv4 / IPv6 for it (unless `ipv4` / `ipv6` name one).
     pub enable_ipv4: bool,
     pub enable_ipv6: bool,
+    /// Existing, unassigned primary IPs to use.
+    pub ipv4: Option<IpId>,
+    pub ipv6: Option<IpId>,
+    pub volumes: Vec<VolumeId>,
+    pub networks: Vec<NetworkId>,
+    pub firewalls: Vec<FirewallId>,
+    pub placement_group: Option<PlacementGroupId>,
+}
+
+impl ServerCreate {
+    /// A request with the defaults every dialect starts from: both public IPs, started.
+    pub fn new(name: impl Into<String>, server_type: Ref, image: Ref) -> Self {
+        ServerCreate {
+            name: name.into(),
+            server_type,
+            image,
+            location: None,
+            datacenter: None,
+            ssh_keys: Vec::new(),
+            user_data: None,
+            labels: Labels::new(),
+            start_after_create: true,
+            enable_ipv4: true,
+            enable_ipv6: true,
+            ipv4: None,
+            ipv6: None,
+            volumes: Vec::new(),
+            networks: Vec::new(),
+            firewalls: Vec::new(),
+            placement_group: None,
+        }
+    }
 }
 
 /// What creating a server returns.
@@ -52,9 +96,6 @@ pub struct ServerCreated {
 /// How a dialect orders servers (by its own sort fields).
 pub type ServerOrder<'a> = dyn Fn(&Server, &Server) -> std::cmp::Ordering + 'a;
 
-/// cloud-init user data is capped as Hetzner caps it.
-const MAX_USER_DATA: usize = 32 * 1024;
-
 impl Cloud {
     /// The project's servers that match, in id order, as views.
     pub fn server_list(&self, p: &Principal, filter: &ServerFilter) -> Vec<ServerView> {
@@ -64,8 +105,8 @@ impl Cloud {
 
     /// One page of the project's matching servers: filters, sorts by `order` (id order
     /// when `None`) and asks `page` where the page lies once the total is known. Only the
-    /// page's servers become views, and the list is walked by reference under the lock,
-    /// so a page of 50 out of 10,000 costs little more than a page of 50 out of 50.
+    /// page's servers become views, and candidates come from the indexes, so a page of 50
+    /// out of 100,000 costs little more than a page of 50 out of 50.
     pub fn server_page<E>(
         &self,
         p: &Principal,
@@ -74,18 +115,29 @@ impl Cloud {
         page: impl FnOnce(usize) -> std::result::Result<Page, E>,
     ) -> std::result::Result<(Page, Vec<ServerView>), E> {
         self.read(|s| {
+            let mut cache = ServerViewCache::default();
+            if filter.is_empty() && order.is_none() {
+                let page = page(s.servers.count(Some(p.project)))?;
+                let range = page.range();
+                let views = s
+                    .servers
+                    .of(Some(p.project))
+                    .skip(range.start)
+                    .take(range.len())
+                    .filter_map(|srv| server_view(s, srv, &mut cache))
+                    .collect();
+                return Ok((page, views));
+            }
             let mut matching: Vec<&Arc<Server>> = s
                 .servers
-                .values()
-                .filter(|srv| srv.project == p.project)
-                .filter(|srv| filter.common.matches(Some(&srv.name), &srv.labels))
-                .filter(|srv| filter.status.is_empty() || filter.status.contains(&srv.status))
+                .candidates(Some(p.project), filter.common.name.as_deref(), filter.common.label_selector.as_ref())
+                .into_iter()
+                .filter(|srv| filter.matches(srv))
                 .collect();
             if let Some(order) = order {
                 matching.sort_by(|a, b| order(a, b));
             }
             let page = page(matching.len())?;
-            let mut cache = ServerViewCache::default();
             let views = page.slice(&matching).iter().filter_map(|srv| server_view(s, srv, &mut cache)).collect();
             Ok((page, views))
         })
@@ -93,7 +145,7 @@ impl Cloud {
 
     pub fn server_get(&self, p: &Principal, id: ServerId) -> Result<ServerView> {
         self.read(|s| {
-            let srv = own_server(s, p, id)?;
+            let srv = s.server(p.project, id)?;
             server_view(s, srv, &mut ServerViewCache::default())
                 .ok_or_else(|| Error::Internal(format!("server {id} has a dangling datacenter")))
         })
@@ -103,38 +155,49 @@ impl Cloud {
         ensure_write(p)?;
         crate::model::validate_name("name", &req.name)?;
         check_labels(Some(&req.labels))?;
-        if req.user_data.as_ref().is_some_and(|u| u.len() > MAX_USER_DATA) {
-            return Err(Error::invalid_field("user_data", "is too long (at most 32 KiB)"));
-        }
         let config = self.config().clone();
-        let (server, action, next) = self
+        let (server, action, next, root_password) = self
             .write(|tx| {
-                let st = resolve_server_type(tx.state, &req.server_type)?;
-                let image = resolve_image(tx.state, p, &req.image, "image")?;
+                let st = tx.server_type_ref(&req.server_type, "server_type")?;
+                let image = tx.image_ref(p.project, &req.image, "image")?;
                 check_image_fits(&image, &st)?;
-                let dc = resolve_placement(tx.state, req.location.as_ref(), req.datacenter.as_ref())?;
+                let dc = tx.placement(req.location.as_ref(), req.datacenter.as_ref())?;
                 if !st.prices.iter().any(|pr| pr.location == dc.location) {
                     return Err(Error::invalid_field(
                         "server_type",
                         format!("server type {} is not available in this location", st.name),
                     ));
                 }
-                let ssh_keys = resolve_ssh_keys(tx.state, p, &req.ssh_keys)?;
-                if name_taken(tx.state, p.project, &req.name, None) {
+                let ssh_keys = tx.ssh_key_refs(p.project, &req.ssh_keys, "ssh_keys")?;
+                if tx.server_named(p.project, &req.name).is_some() {
                     return Err(Error::uniqueness("name", "server name is already used"));
                 }
-                let count = tx.state.servers.values().filter(|s| s.project == p.project).count();
-                check_limit(config.resource_limit, count, "server")?;
+                check_limit(config.resource_limit, tx.servers.count(Some(p.project)), ResourceKind::Server)?;
+                let own_ips = own_primary_ips(tx, p, &req, dc.location)?;
+                check_volumes(tx, p, &req.volumes, dc.location)?;
+                for fw in &req.firewalls {
+                    tx.firewalls
+                        .get(fw.0)
+                        .filter(|f| f.project == p.project)
+                        .ok_or_else(|| Error::invalid_field("firewalls", format!("firewall {fw} not found")))?;
+                }
+                if let Some(group) = req.placement_group {
+                    check_placement(tx, p, group, &config)?;
+                }
 
                 let id = ServerId(tx.next_id());
                 let now = now();
-                let mut ips = [None, None];
-                for (slot, (family, enabled)) in
-                    [(IpFamily::V4, req.enable_ipv4), (IpFamily::V6, req.enable_ipv6)].into_iter().enumerate()
-                {
-                    if enabled {
-                        ips[slot] = Some(new_primary_ip(tx, p.project, id, family, dc.location, &config)?);
+                let mut new_ips = Vec::new();
+                let wanted = [(IpFamily::V4, req.enable_ipv4, req.ipv4), (IpFamily::V6, req.enable_ipv6, req.ipv6)];
+                for (family, enabled, given) in wanted {
+                    if enabled && given.is_none() {
+                        new_ips.push(new_primary_ip(tx, p.project, Some(id), family, dc.location, &config)?);
                     }
+                }
+                let mut nics = vec![new_nic(tx, p.project, Attachee::Server(id), None, None)];
+                for network in &req.networks {
+                    let ip = private_ip_for(tx, p, *network, dc.location, &nics)?;
+                    nics.push(new_nic(tx, p.project, Attachee::Server(id), Some(*network), Some(ip)));
                 }
                 let root_password = ssh_keys.is_empty().then(|| random_secret(20));
                 let server = Server {
@@ -152,34 +215,36 @@ impl Cloud {
                     backup_window: None,
                     protection: Protection::default(),
                     labels: req.labels.clone(),
-                    ipv4: ips[0],
-                    ipv6: ips[1],
                     ssh_keys,
                     user_data: req.user_data.clone(),
                     traffic: Traffic::default(),
                     last_backup: None,
+                    placement_group: req.placement_group,
                 };
-                let server = Arc::new(server);
-                tx.put(Record::Server(server.clone()));
-                let spec = vm_spec(tx.state, &server, root_password.clone());
-                let action = create_action(
-                    tx,
-                    p.project,
-                    NewAction::new(Command::CreateServer, vec![id.as_ref()], vec![Step::CreateVm { spec }]),
-                )?;
+                let params = ServerCreateParams {
+                    server,
+                    new_ips,
+                    own_ips,
+                    nics,
+                    volumes: req.volumes.clone(),
+                    firewalls: req.firewalls.clone(),
+                    root_password: root_password.clone(),
+                };
+                let action = actions::start::<actions::ServerCreate>(tx, p.project, params, None)?;
                 let next = if req.start_after_create {
-                    let start = NewAction {
-                        after: Some(action.id),
-                        ..NewAction::new(Command::StartServer, vec![id.as_ref()], vec![Step::StartVm])
-                    };
-                    vec![create_action(tx, p.project, start)?]
+                    let on = OnServer { server: id };
+                    vec![actions::start::<actions::ServerPowerOn>(tx, p.project, on, Some(action.id))?]
                 } else {
                     Vec::new()
                 };
-                Ok((id, (action, root_password), next))
+                Ok((id, action, next, root_password))
             })
             .await?;
-        let (action, root_password) = action;
+        // Its first step (the records) can only fail when a fault is injected there; the
+        // failed action is kept for the record, and the caller learns it failed.
+        if let Some(error) = action.error.as_ref().filter(|_| action.status == ActionStatus::Error) {
+            return Err(Error::Unavailable { message: format!("the server could not be created: {}", error.message) });
+        }
         Ok(ServerCreated { server: self.server_get(p, server)?, action, next_actions: next, root_password })
     }
 
@@ -197,9 +262,9 @@ impl Cloud {
         }
         check_labels(labels.as_ref())?;
         self.write(|tx| {
-            let mut srv = Server::clone(own_server(tx.state, p, id)?);
+            let mut srv = Server::clone(tx.server(p.project, id)?);
             if let Some(name) = name {
-                if name_taken(tx.state, p.project, &name, Some(id)) {
+                if tx.server_named(p.project, &name).is_some_and(|other| other.id != id) {
                     return Err(Error::uniqueness("name", "server name is already used"));
                 }
                 srv.name = name;
@@ -207,44 +272,30 @@ impl Cloud {
             if let Some(labels) = labels {
                 srv.labels = labels;
             }
-            tx.put(Record::Server(Arc::new(srv)));
+            tx.put(crate::store::Record::Server(Arc::new(srv)));
             Ok(())
         })
         .await?;
         self.server_get(p, id)
     }
 
-    /// Starts deleting a server: it is stopped, its VM destroyed, and the record removed
-    /// with its primary IPs and backups when the action succeeds.
+    /// Starts deleting a server: it is stopped, its VM destroyed, and the records that
+    /// exist only for it removed when the action succeeds.
     pub async fn server_delete(&self, p: &Principal, id: ServerId) -> Result<Arc<Action>> {
         ensure_write(p)?;
         self.write(|tx| {
-            let srv = own_server(tx.state, p, id)?;
-            if srv.protection.delete {
-                return Err(Error::Protected {
-                    message: "server deletion is protected; disable delete protection first".into(),
-                });
-            }
+            let srv = tx.server(p.project, id)?;
+            ensure_unprotected(srv.protection, id.as_ref(), "delete")?;
             ensure_unlocked(tx, &[id.as_ref()])?;
-            let steps = vec![Step::StopVm { mode: StopMode::Hard }, Step::DeleteVm];
-            create_action(tx, p.project, NewAction::new(Command::DeleteServer, vec![id.as_ref()], steps))
+            actions::start::<actions::ServerDelete>(tx, p.project, OnServer { server: id }, None)
         })
         .await
     }
 
     /// Metrics of a server's VM. A read, so it asks the driver directly, outside actions.
     pub async fn server_metrics(&self, p: &Principal, id: ServerId, query: MetricsQuery) -> Result<Vec<MetricSeries>> {
-        self.read(|s| own_server(s, p, id).map(|_| ()))?;
-        if query.kinds.is_empty() {
-            return Err(Error::invalid_field("type", "at least one metric type is required"));
-        }
-        if query.end <= query.start {
-            return Err(Error::invalid_field("end", "must be after start"));
-        }
-        let samples = (query.end - query.start).num_seconds() / i64::from(query.step.max(1));
-        if samples > 10_000 {
-            return Err(Error::invalid_field("step", "too many samples; choose a larger step or a shorter range"));
-        }
+        self.read(|s| s.server(p.project, id).map(|_| ()))?;
+        check_metrics_query(&query)?;
         self.inner
             .driver
             .metrics(id.0, &query)
@@ -253,16 +304,19 @@ impl Cloud {
     }
 }
 
-/// The project's server with this id, or not found (also for other projects' servers).
-pub(crate) fn own_server<'a>(s: &'a State, p: &Principal, id: ServerId) -> Result<&'a Arc<Server>> {
-    s.servers
-        .get(&id.0)
-        .filter(|srv| srv.project == p.project)
-        .ok_or_else(|| Error::not_found(ResourceKind::Server, id))
-}
-
-fn name_taken(s: &State, project: ProjectId, name: &str, except: Option<ServerId>) -> bool {
-    s.servers.values().any(|srv| srv.project == project && srv.name == name && Some(srv.id) != except)
+/// The bounds every metrics query keeps, whatever the resource.
+pub(crate) fn check_metrics_query(query: &MetricsQuery) -> Result<()> {
+    if query.kinds.is_empty() {
+        return Err(Error::invalid_field("type", "at least one metric type is required"));
+    }
+    if query.end <= query.start {
+        return Err(Error::invalid_field("end", "must be after start"));
+    }
+    let samples = (query.end - query.start).num_seconds() / i64::from(query.step.max(1));
+    if samples > 10_000 {
+        return Err(Error::invalid_field("step", "too many samples; choose a larger step or a shorter range"));
+    }
+    Ok(())
 }
 
 pub(crate) fn hardware_of(st: &ServerType) -> HardwareSpec {
@@ -270,33 +324,6 @@ pub(crate) fn hardware_of(st: &ServerType) -> HardwareSpec {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let memory_mb = (st.memory_gb * 1024.0).round() as u32;
     HardwareSpec { cores: st.cores, memory_mb, disks: vec![DiskSpec { size_gb: st.disk_gb }] }
-}
-
-pub(crate) fn resolve_server_type(s: &State, r: &Ref) -> Result<Arc<ServerType>> {
-    let st = r
-        .find(s.server_types.values(), |t| t.id.0, |t| Some(t.name.as_str()))
-        .cloned()
-        .ok_or_else(|| Error::invalid_field("server_type", format!("server type {r} not found")))?;
-    if st.deprecated.is_some_and(|d| d <= now()) {
-        return Err(Error::invalid_field("server_type", format!("server type {} is deprecated", st.name)));
-    }
-    Ok(st)
-}
-
-/// An image the project may boot: a catalogue image or one of its own, available.
-pub(crate) fn resolve_image(s: &State, p: &Principal, r: &Ref, field: &str) -> Result<Arc<Image>> {
-    let visible = s.images.values().filter(|i| i.project.is_none_or(|owner| owner == p.project));
-    let image = r
-        .find(visible, |i| i.id.0, |i| i.name.as_deref())
-        .cloned()
-        .ok_or_else(|| Error::invalid_field(field, format!("image {r} not found")))?;
-    if image.status != ImageStatus::Available {
-        return Err(Error::invalid_field(field, format!("image {r} is not available")));
-    }
-    if image.deprecated.is_some_and(|d| d <= now()) {
-        return Err(Error::invalid_field(field, format!("image {r} is deprecated")));
-    }
-    Ok(image)
 }
 
 pub(crate) fn check_image_fits(image: &Image, st: &ServerType) -> Result<()> {
@@ -309,68 +336,129 @@ pub(crate) fn check_image_fits(image: &Image, st: &ServerType) -> Result<()> {
     Ok(())
 }
 
-/// The datacenter a new resource goes to: the one named, the first in the location
-/// named, or the first of all.
-pub(crate) fn resolve_placement(
-    s: &State,
-    location: Option<&Ref>,
-    datacenter: Option<&Ref>,
-) -> Result<Arc<Datacenter>> {
-    match (location, datacenter) {
-        (Some(_), Some(_)) => Err(Error::invalid("location and datacenter are mutually exclusive")),
-        (None, Some(r)) => r
-            .find(s.datacenters.values(), |d| d.id.0, |d| Some(d.name.as_str()))
-            .cloned()
-            .ok_or_else(|| Error::invalid_field("datacenter", format!("datacenter {r} not found"))),
-        (Some(r), None) => {
-            let loc = resolve_location(s, r, "location")?;
-            s.datacenters
-                .values()
-                .find(|d| d.location == loc.id)
-                .cloned()
-                .ok_or_else(|| Error::invalid_field("location", format!("location {r} has no datacenter")))
+/// The existing primary IPs a create names: the project's, unassigned, of the right
+/// family, in the server's location.
+fn own_primary_ips(tx: &Tx, p: &Principal, req: &ServerCreate, location: LocationId) -> Result<Vec<IpId>> {
+    let mut out = Vec::new();
+    for (field, family, id) in
+        [("public_net.ipv4", IpFamily::V4, req.ipv4), ("public_net.ipv6", IpFamily::V6, req.ipv6)]
+    {
+        let Some(id) = id else { continue };
+        let ip = tx
+            .ip_of_role(p.project, id, IpRole::Primary)
+            .map_err(|_| Error::invalid_field(field, format!("primary IP {id} not found")))?;
+        if ip.family != family {
+            return Err(Error::invalid_field(field, format!("primary IP {id} is not an {} address", family.as_str())));
         }
-        (None, None) => s
-            .datacenters
-            .values()
-            .next()
-            .cloned()
-            .ok_or_else(|| Error::Unavailable { message: "no datacenter is configured".into() }),
+        if ip.assignee.is_some() {
+            return Err(Error::invalid_field(field, format!("primary IP {id} is already assigned")));
+        }
+        if ip.home_location != location {
+            return Err(Error::invalid_field(field, format!("primary IP {id} is in another location")));
+        }
+        ensure_unlocked(tx, &[id.as_ref()])?;
+        out.push(id);
     }
+    Ok(out)
 }
 
-pub(crate) fn resolve_location(s: &State, r: &Ref, field: &str) -> Result<Arc<Location>> {
-    r.find(s.locations.values(), |l| l.id.0, |l| Some(l.name.as_str()))
-        .cloned()
-        .ok_or_else(|| Error::invalid_field(field, format!("location {r} not found")))
+/// Volumes a create attaches: the project's, available, detached, in its location.
+fn check_volumes(tx: &Tx, p: &Principal, volumes: &[VolumeId], location: LocationId) -> Result<()> {
+    for (i, id) in volumes.iter().enumerate() {
+        if volumes[..i].contains(id) {
+            return Err(Error::invalid_field("volumes", format!("volume {id} is given twice")));
+        }
+        let v = tx
+            .volumes
+            .get(id.0)
+            .filter(|v| v.project == p.project)
+            .ok_or_else(|| Error::invalid_field("volumes", format!("volume {id} not found")))?;
+        if v.server.is_some() {
+            return Err(Error::invalid_field("volumes", format!("volume {id} is already attached")));
+        }
+        if v.location != location {
+            return Err(Error::invalid_field("volumes", format!("volume {id} is in another location")));
+        }
+        if v.status != VolumeStatus::Available {
+            return Err(Error::invalid_field("volumes", format!("volume {id} is not available yet")));
+        }
+        ensure_unlocked(tx, &[id.as_ref()])?;
+    }
+    Ok(())
 }
 
-pub(crate) fn resolve_ssh_keys(s: &State, p: &Principal, refs: &[Ref]) -> Result<Vec<SshKeyId>> {
-    let mut ids: Vec<SshKeyId> = Vec::with_capacity(refs.len());
-    for r in refs {
-        let own = s.ssh_keys.values().filter(|k| k.project == p.project);
-        let key = r
-            .find(own, |k| k.id.0, |k| Some(k.name.as_str()))
-            .ok_or_else(|| Error::invalid_field("ssh_keys", format!("SSH key {r} not found")))?;
-        if !ids.contains(&key.id) {
-            ids.push(key.id);
+/// Whether a server may join `group`: the project's group, with room left.
+pub(crate) fn check_placement(
+    state: &State,
+    p: &Principal,
+    group: PlacementGroupId,
+    config: &crate::Config,
+) -> Result<()> {
+    let g = state
+        .placement_groups
+        .get(group.0)
+        .filter(|g| g.project == p.project)
+        .ok_or_else(|| Error::invalid_field("placement_group", format!("placement group {group} not found")))?;
+    match g.kind {
+        PlacementKind::Spread => {
+            let members = state.group_members(group).count();
+            if members >= config.spread_group_limit as usize {
+                return Err(Error::refused(
+                    crate::Refusal::Placement,
+                    format!(
+                        "placement group {} already spreads {members} servers over as many hosts; no host is left",
+                        g.name
+                    ),
+                ));
+            }
         }
     }
-    Ok(ids)
+    Ok(())
 }
 
-/// Allocates a server's own address in its location.
-fn new_primary_ip(
+/// A free address for a new interface in `network`: in the first subnet of the
+/// server's network zone that has one. `taken` are interfaces made in the same request.
+fn private_ip_for(tx: &Tx, p: &Principal, network: NetworkId, location: LocationId, taken: &[Nic]) -> Result<String> {
+    let net = tx
+        .network(p.project, network)
+        .map_err(|_| Error::invalid_field("networks", format!("network {network} not found")))?;
+    if taken.iter().any(|n| n.network == Some(network)) {
+        return Err(Error::invalid_field("networks", format!("network {network} is given twice")));
+    }
+    let zone = tx.zone_of(location).unwrap_or_default().to_string();
+    net.subnets
+        .iter()
+        .filter(|s| s.network_zone == zone && s.kind != SubnetKind::Vswitch)
+        .find_map(|s| tx.free_private_ip(network, s))
+        .ok_or_else(|| {
+            Error::invalid_field("networks", format!("network {network} has no subnet with free addresses in {zone}"))
+        })
+}
+
+/// A new interface record (not yet stored).
+pub(crate) fn new_nic(
     tx: &mut Tx,
     project: ProjectId,
-    server: ServerId,
+    owner: Attachee,
+    network: Option<NetworkId>,
+    ip: Option<String>,
+) -> Nic {
+    let id = NicId(tx.next_id());
+    Nic { id, project, owner, network, ip, alias_ips: Vec::new(), mac: Nic::mac_for(id), created: now() }
+}
+
+/// A new primary IP record (not yet stored), deleted with its server.
+pub(crate) fn new_primary_ip(
+    tx: &mut Tx,
+    project: ProjectId,
+    server: Option<ServerId>,
     family: IpFamily,
     location: LocationId,
-    config: &crate::config::Config,
-) -> Result<IpId> {
-    let address = addresses::allocate(tx.state, family, config.ipv4_pool, config.ipv6_pool)?;
+    config: &crate::Config,
+) -> Result<PublicIp> {
+    let address = addresses::allocate(tx, family, config.ipv4_pool, config.ipv6_pool)?;
     let id = IpId(tx.next_id());
-    tx.put(Record::Ip(Arc::new(PublicIp {
+    Ok(PublicIp {
         id,
         project,
         role: IpRole::Primary,
@@ -379,12 +467,12 @@ fn new_primary_ip(
         name: format!("primary_ip-{id}"),
         description: None,
         home_location: location,
-        assignee: Some(server),
+        assignee: server.map(Attachee::Server),
+        auto_delete: true,
         dns_ptr: Vec::new(),
         protection: Protection::default(),
         labels: Labels::new(),
         blocked: false,
         created: now(),
-    })));
-    Ok(id)
+    })
 }

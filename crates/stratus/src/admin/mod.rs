@@ -1,4 +1,4 @@
-//! The admin commands (`token`, `project`, `catalog`, `fault`, `sim`).
+//! The admin commands (`token`, `project`, `catalog`, `fault`, `sim`, `action`).
 //!
 //! Every command becomes one or more [`AdminRequest`]s, and every request is carried out
 //! by [`execute`] on a [`Cloud`]: inside the running server when one answers on the admin
@@ -14,19 +14,20 @@ mod render;
 pub mod socket;
 
 use crate::cli::{
-    AdminCommand, CatalogCommand, FaultCommand, Format, GlobalArgs, ProjectCommand, ServeArgs, SimCommand, TokenCommand,
+    ActionCommand, AdminCommand, CatalogCommand, FaultCommand, Format, GlobalArgs, ProjectCommand, ServeArgs,
+    SimCommand, TokenCommand,
 };
 use crate::datadir::{self, DataDir, DataDirError};
 use crate::settings::{self, FileConfig, ServeSettings};
-use protocol::{AdminRequest, AdminResponse, Advanced, Cleared, TokenCreated, TokenRow};
+use protocol::{ActionRow, AdminRequest, AdminResponse, Advanced, Cleared, KindRow, TokenCreated, TokenRow};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stratus_compute::sim::SimDriver;
-use stratus_core::ids::TokenId;
-use stratus_core::model::{Access, FaultTarget};
+use stratus_core::ids::{ActionId, TokenId};
+use stratus_core::model::{Access, Action, FaultTarget};
 use stratus_core::ops::catalog::CatalogEntry;
 use stratus_core::Cloud;
 
@@ -106,8 +107,8 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
             cloud.price_list_set(*list).await?;
             json(&*cloud.pricing()?.list)
         }
-        AdminRequest::FaultAction { command, count, step, code, message } => {
-            json(&*cloud.fault_add(FaultTarget::Action { command, step }, count, &code, &message).await?)
+        AdminRequest::FaultAction { kinds, count, step, code, message } => {
+            json(&*cloud.fault_add(FaultTarget::Action { kinds, step }, count, &code, &message).await?)
         }
         AdminRequest::FaultApi { code, count } => {
             // An API refusal's code is implied by its kind; it is recorded for `fault list`.
@@ -121,6 +122,18 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
         }
         AdminRequest::FaultClear => json(Cleared { cleared: cloud.fault_clear().await? }),
         AdminRequest::SimAdvance { hours } => json(Advanced { backups_started: cloud.sim_advance(hours).await? }),
+        AdminRequest::ActionList { stuck } => {
+            let actions = if stuck { cloud.action_stuck_list() } else { cloud.action_active_list() };
+            json(actions.iter().map(|a| action_row(a)).collect::<Vec<_>>())
+        }
+        AdminRequest::ActionKinds => json(
+            stratus_core::action_kinds()
+                .into_iter()
+                .map(|(kind, steps)| KindRow { kind: kind.into(), steps: steps.into_iter().map(Into::into).collect() })
+                .collect::<Vec<_>>(),
+        ),
+        AdminRequest::ActionRetry { id } => json(action_row(&*cloud.action_retry(ActionId(id)).await?)),
+        AdminRequest::ActionResolve { id } => json(action_row(&*cloud.action_resolve(ActionId(id)).await?)),
     }
 }
 
@@ -271,9 +284,21 @@ fn requests(command: AdminCommand) -> Result<(Vec<AdminRequest>, Format), AdminE
             let list = serde_json::from_str(&text).map_err(AdminError::Entry)?;
             one(AdminRequest::PriceListSet { list: Box::new(list) })
         }
-        AdminCommand::Fault(FaultCommand::Action { command, count, step, code, message }) => {
+        AdminCommand::Fault(FaultCommand::Action { command, kind, count, step, code, message }) => {
+            let kinds = match (command, kind) {
+                (_, Some(kind)) => vec![kind],
+                (Some(command), None) => {
+                    let kinds = stratus_api_hetzner::commands::kinds_of(&command);
+                    if kinds.is_empty() {
+                        let known = stratus_api_hetzner::commands::all_commands().join(", ");
+                        return Err(AdminError::Failed(format!("unknown action command {command}; known: {known}")));
+                    }
+                    kinds.into_iter().map(str::to_string).collect()
+                }
+                (None, None) => return Err(AdminError::Failed("fault action needs --command or --kind".into())),
+            };
             one(AdminRequest::FaultAction {
-                command,
+                kinds,
                 count,
                 step,
                 code,
@@ -284,6 +309,31 @@ fn requests(command: AdminCommand) -> Result<(Vec<AdminRequest>, Format), AdminE
         AdminCommand::Fault(FaultCommand::List { format }) => Ok((vec![AdminRequest::FaultList], format)),
         AdminCommand::Fault(FaultCommand::Clear) => one(AdminRequest::FaultClear),
         AdminCommand::Sim(SimCommand::Advance { hours }) => one(AdminRequest::SimAdvance { hours }),
+        AdminCommand::Action(ActionCommand::List { stuck, format }) => {
+            Ok((vec![AdminRequest::ActionList { stuck }], format))
+        }
+        AdminCommand::Action(ActionCommand::Kinds { format }) => Ok((vec![AdminRequest::ActionKinds], format)),
+        AdminCommand::Action(ActionCommand::Retry { id }) => one(AdminRequest::ActionRetry { id }),
+        AdminCommand::Action(ActionCommand::Resolve { id }) => one(AdminRequest::ActionResolve { id }),
+    }
+}
+
+/// An action as `action list` shows it.
+fn action_row(a: &Action) -> ActionRow {
+    let step = a.run.as_deref().and_then(|run| match &run.unwinding {
+        Some(u) => u.undo.get(u.done).map(|s| format!("undo {s}")),
+        None => run.plan.get(run.done).cloned(),
+    });
+    ActionRow {
+        id: a.id.0,
+        project: a.project.0,
+        kind: a.kind.clone(),
+        status: a.status.as_str().to_string(),
+        progress: a.progress,
+        started: a.started,
+        step,
+        resources: a.resources.iter().map(ToString::to_string).collect(),
+        error: a.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)),
     }
 }
 

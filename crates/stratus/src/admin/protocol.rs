@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stratus_core::ids::ResourceKind;
-use stratus_core::model::{Access, ApiRefusal, Command, PriceList};
+use stratus_core::model::{Access, ApiRefusal, PriceList, StepRef};
 use stratus_core::ops::catalog::CatalogEntry;
 
 /// The longest request line the socket accepts: far above any real catalogue entry,
@@ -62,12 +62,13 @@ pub enum AdminRequest {
     PriceListSet {
         list: Box<PriceList>,
     },
-    /// Make the next `count` actions running `command` fail at `step` (the last when absent).
+    /// Make the next `count` actions of one of `kinds` (core kind names) fail at `step`
+    /// (the last when absent).
     FaultAction {
-        command: Command,
+        kinds: Vec<String>,
         count: u32,
         #[serde(default)]
-        step: Option<usize>,
+        step: Option<StepRef>,
         code: String,
         message: String,
     },
@@ -81,6 +82,21 @@ pub enum AdminRequest {
     /// Fast-forward the backup schedule by `hours`.
     SimAdvance {
         hours: u32,
+    },
+    /// Running and stuck actions of every project (`stuck`: only stuck ones).
+    ActionList {
+        #[serde(default)]
+        stuck: bool,
+    },
+    /// Every action kind and its steps.
+    ActionKinds,
+    /// Retry a stuck action's failed undo.
+    ActionRetry {
+        id: i64,
+    },
+    /// Take a stuck action's failed undo as done by hand; the unwind goes on.
+    ActionResolve {
+        id: i64,
     },
 }
 
@@ -96,6 +112,8 @@ impl AdminRequest {
                 | AdminRequest::CatalogList { .. }
                 | AdminRequest::PriceListGet
                 | AdminRequest::FaultList
+                | AdminRequest::ActionList { .. }
+                | AdminRequest::ActionKinds
         )
     }
 }
@@ -130,6 +148,7 @@ pub enum CatalogKind {
     Location,
     Datacenter,
     ServerType,
+    LoadBalancerType,
     Image,
     Iso,
 }
@@ -140,6 +159,7 @@ impl CatalogKind {
             CatalogKind::Location => ResourceKind::Location,
             CatalogKind::Datacenter => ResourceKind::Datacenter,
             CatalogKind::ServerType => ResourceKind::ServerType,
+            CatalogKind::LoadBalancerType => ResourceKind::LoadBalancerType,
             CatalogKind::Image => ResourceKind::Image,
             CatalogKind::Iso => ResourceKind::Iso,
         }
@@ -175,6 +195,29 @@ pub struct Cleared {
     pub cleared: usize,
 }
 
+/// One row of `action_list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRow {
+    pub id: i64,
+    pub project: i64,
+    pub kind: String,
+    pub status: String,
+    pub progress: u8,
+    pub started: DateTime<Utc>,
+    /// The step now due (`undo <step>` while unwinding).
+    pub step: Option<String>,
+    /// `kind id` of each resource it holds.
+    pub resources: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// One row of `action_kinds`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindRow {
+    pub kind: String,
+    pub steps: Vec<String>,
+}
+
 /// Result of `sim_advance`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Advanced {
@@ -205,15 +248,28 @@ mod tests {
             ),
             (
                 AdminRequest::FaultAction {
-                    command: Command::StartServer,
+                    kinds: vec!["server_power_on".into()],
                     count: 1,
-                    step: Some(0),
+                    step: Some(StepRef::Index(0)),
                     code: "action_failed".into(),
                     message: "m".into(),
                 },
-                json!({"op": "fault_action", "command": "start_server", "count": 1, "step": 0,
+                json!({"op": "fault_action", "kinds": ["server_power_on"], "count": 1, "step": 0,
                        "code": "action_failed", "message": "m"}),
             ),
+            (
+                AdminRequest::FaultAction {
+                    kinds: vec!["server_create".into()],
+                    count: 1,
+                    step: Some(StepRef::Name("create_vm".into())),
+                    code: "c".into(),
+                    message: "m".into(),
+                },
+                json!({"op": "fault_action", "kinds": ["server_create"], "count": 1, "step": "create_vm",
+                       "code": "c", "message": "m"}),
+            ),
+            (AdminRequest::ActionList { stuck: true }, json!({"op": "action_list", "stuck": true})),
+            (AdminRequest::ActionResolve { id: 7 }, json!({"op": "action_resolve", "id": 7})),
             (AdminRequest::SimAdvance { hours: 24 }, json!({"op": "sim_advance", "hours": 24})),
         ];
         for (request, wire) in cases {

@@ -3,13 +3,13 @@
 //! as JSON lines for scripts. `token create` prints the secret alone, so
 //! `TOKEN=$(stratus token create)` works.
 
-use super::protocol::{AdminRequest, Advanced, Cleared, TokenCreated, TokenRow};
+use super::protocol::{ActionRow, AdminRequest, Advanced, Cleared, KindRow, TokenCreated, TokenRow};
 use crate::cli::Format;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
-use stratus_core::model::{Fault, FaultTarget, Project};
+use stratus_core::model::{Fault, FaultTarget, Project, StepRef};
 use stratus_core::ops::catalog::CatalogEntry;
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +66,29 @@ pub fn render(request: &AdminRequest, result: Value, format: Format) -> Result<S
         AdminRequest::SimAdvance { .. } => {
             line(format!("{} backup(s) started", parse::<Advanced>(result)?.backups_started))
         }
+        AdminRequest::ActionList { .. } => {
+            let rows: Vec<ActionRow> = parse(result)?;
+            list(format, &rows, &["ID", "PROJECT", "KIND", "STATUS", "PROGRESS", "STEP", "RESOURCES", "ERROR"], |a| {
+                vec![
+                    a.id.to_string(),
+                    a.project.to_string(),
+                    a.kind.clone(),
+                    a.status.clone(),
+                    format!("{}%", a.progress),
+                    a.step.clone().unwrap_or_else(|| "-".into()),
+                    a.resources.join(", "),
+                    a.error.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })?
+        }
+        AdminRequest::ActionKinds => {
+            let rows: Vec<KindRow> = parse(result)?;
+            list(format, &rows, &["KIND", "STEPS"], |k| vec![k.kind.clone(), k.steps.join(" ")])?
+        }
+        AdminRequest::ActionRetry { .. } | AdminRequest::ActionResolve { .. } => {
+            let a: ActionRow = parse(result)?;
+            line(format!("action {} ({}) is {}", a.id, a.kind, a.status))
+        }
     })
 }
 
@@ -94,8 +117,13 @@ fn name_of(value: &impl Serialize) -> String {
 
 fn target(t: &FaultTarget) -> String {
     match t {
-        FaultTarget::Action { command, step: Some(step) } => format!("action {} at step {step}", command.as_str()),
-        FaultTarget::Action { command, step: None } => format!("action {}", command.as_str()),
+        FaultTarget::Action { kinds, step: Some(StepRef::Index(step)) } => {
+            format!("action {} at step {step}", kinds.join("|"))
+        }
+        FaultTarget::Action { kinds, step: Some(StepRef::Name(step)) } => {
+            format!("action {} at step {step}", kinds.join("|"))
+        }
+        FaultTarget::Action { kinds, step: None } => format!("action {}", kinds.join("|")),
         FaultTarget::Api { refusal } => format!("api {}", name_of(refusal)),
     }
 }

@@ -1,0 +1,79 @@
+//! Hetzner's action `command` for each core action kind: the one place where this
+//! dialect names the core's (neutral) kinds. Kinds Hetzner has no action for (removing a
+//! deleted image's data) are hidden from this dialect's action lists.
+
+/// (core kind, Hetzner command). A test checks that every core kind is here or in
+/// [`HIDDEN`].
+const COMMANDS: &[(&str, &str)] = &[
+    ("server_create", "create_server"),
+    ("server_delete", "delete_server"),
+    ("server_power_on", "start_server"),
+    ("server_power_off", "stop_server"),
+    ("server_shutdown", "shutdown_server"),
+    ("server_reboot", "reboot_server"),
+    ("server_reset", "reset_server"),
+    ("server_reset_password", "reset_password"),
+    ("server_enable_rescue", "enable_rescue"),
+    ("server_disable_rescue", "disable_rescue"),
+    ("server_attach_iso", "attach_iso"),
+    ("server_detach_iso", "detach_iso"),
+    ("server_rebuild", "rebuild_server"),
+    ("server_change_type", "change_server_type"),
+    ("server_enable_backup", "enable_backup"),
+    ("server_disable_backup", "disable_backup"),
+    ("server_request_console", "request_console"),
+    ("server_create_image", "create_image"),
+    ("server_backup", "create_backup"),
+    ("server_attach_to_network", "attach_to_network"),
+    ("server_detach_from_network", "detach_from_network"),
+    ("server_change_alias_ips", "change_alias_ips"),
+    ("server_add_to_placement_group", "add_to_placement_group"),
+    ("server_remove_from_placement_group", "remove_from_placement_group"),
+    ("change_protection", "change_protection"),
+    ("change_dns_ptr", "change_dns_ptr"),
+    ("floating_ip_assign", "assign_floating_ip"),
+    ("floating_ip_unassign", "unassign_floating_ip"),
+    ("primary_ip_assign", "assign_primary_ip"),
+    ("primary_ip_unassign", "unassign_primary_ip"),
+];
+
+/// Core kinds that have no Hetzner action.
+const HIDDEN: &[&str] = &["image_data_delete"];
+
+/// Hetzner's command for a core kind, `None` for hidden kinds.
+pub fn command(kind: &str) -> Option<&'static str> {
+    COMMANDS.iter().find(|(k, _)| *k == kind).map(|(_, c)| *c)
+}
+
+/// The core kinds this dialect shows, for action lists.
+pub fn shown_kinds() -> Vec<&'static str> {
+    COMMANDS.iter().map(|(k, _)| *k).collect()
+}
+
+/// The core kinds Hetzner calls `command` (several kinds share `change_protection`).
+pub fn kinds_of(command: &str) -> Vec<&'static str> {
+    COMMANDS.iter().filter(|(_, c)| *c == command).map(|(k, _)| *k).collect()
+}
+
+/// Every Hetzner command name, for messages.
+pub fn all_commands() -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = COMMANDS.iter().map(|(_, c)| *c).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_kind_has_a_command_or_is_hidden() {
+        for (kind, _) in stratus_core::action_kinds() {
+            assert!(command(kind).is_some() || HIDDEN.contains(&kind), "no Hetzner command for core kind {kind}");
+        }
+        for (kind, _) in COMMANDS {
+            assert!(stratus_core::action_kinds().iter().any(|(k, _)| k == kind), "{kind} is not a core kind");
+        }
+    }
+}
