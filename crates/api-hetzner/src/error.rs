@@ -18,6 +18,8 @@ pub enum ApiError {
     NoRoute(String),
     /// The path exists, but not with this method.
     MethodNotAllowed(String),
+    /// A refusal of the HTTP layer below the handlers (a body over the size limit).
+    Transport(StatusCode),
 }
 
 impl From<Error> for ApiError {
@@ -111,6 +113,18 @@ impl IntoResponse for ApiError {
             ApiError::MethodNotAllowed(what) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("{what} is not supported"), None)
             }
+            ApiError::Transport(StatusCode::PAYLOAD_TOO_LARGE) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_input",
+                format!("the request body is larger than {} MiB", crate::MAX_BODY >> 20),
+                None,
+            ),
+            ApiError::Transport(status) => (
+                status,
+                "invalid_input",
+                status.canonical_reason().unwrap_or("the request was refused").to_string(),
+                None,
+            ),
             ApiError::Core(e) => match e {
                 Error::NotFound { kind, id } => {
                     (StatusCode::NOT_FOUND, "not_found", format!("{} with ID '{id}' not found", kind_name(kind)), None)

@@ -127,7 +127,12 @@ async fn create_floating_ip(State(cloud): State<Cloud>, Auth(p): Auth, body: Byt
         labels: body.labels.unwrap_or_default(),
     };
     let (ip, action) = cloud.floating_ip_create(&p, req).await?;
-    let body = json!({"floating_ip": render(&ip), "action": action.as_deref().map(|a| render::action(&cloud, a))});
+    let mut body = json!({"floating_ip": render(&ip)});
+    // The document's `action` is an object, not nullable: without a server there is
+    // none, so the key is left out (the clients read it as absent).
+    if let Some(action) = action {
+        body["action"] = render::action(&cloud, &action);
+    }
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

@@ -109,7 +109,7 @@ async fn list_images(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing
                 raw.parse::<i64>().map(ServerId).map_err(|_| Error::invalid_field("bound_to", "must be an integer"))
             })
             .collect::<Result<Vec<_>, _>>()?,
-        architecture: params.get("architecture").map(str::to_string),
+        architecture: params.one_of("architecture", &["x86", "arm"])?.map(str::to_string),
         include_deprecated: params.bool("include_deprecated")?.unwrap_or(false),
     };
     let terms = listing.sort(&["id", "name", "created"])?;

@@ -3,7 +3,7 @@
 use crate::auth::Auth;
 use crate::error::ApiResult;
 use crate::list::{Listing, SortKey};
-use crate::render::{ts, ts_opt};
+use crate::render::ts;
 use crate::request::{path_id, IdPath};
 use axum::extract::State;
 use axum::response::Response;
@@ -23,8 +23,8 @@ pub fn routes() -> Router<Cloud> {
 /// The Hetzner ISO object. Servers render their attached `iso` with it too.
 ///
 /// Core keeps one deprecation time; today's `deprecation` object shows it as both the
-/// announcement and the end of availability, and seed 002's `deprecated` timestamp is
-/// kept for clients written against it.
+/// announcement and the end of availability. (Seed 002's `deprecated` timestamp is gone
+/// from today's document, and no client this dialect serves needs it.)
 pub(crate) fn render_iso(iso: &Iso) -> Value {
     json!({
         "id": iso.id.0,
@@ -36,7 +36,6 @@ pub(crate) fn render_iso(iso: &Iso) -> Value {
         },
         "architecture": iso.architecture,
         "deprecation": iso.deprecated.map(|d| json!({"announced": ts(d), "unavailable_after": ts(d)})),
-        "deprecated": ts_opt(iso.deprecated),
     })
 }
 
@@ -45,7 +44,7 @@ async fn list_isos(State(cloud): State<Cloud>, Auth(_): Auth, listing: Listing) 
     let params = &listing.params;
     let filter = IsoFilter {
         name: params.get("name").map(str::to_string),
-        architecture: params.get("architecture").map(str::to_string),
+        architecture: params.one_of("architecture", &["x86", "arm"])?.map(str::to_string),
         include_architecture_wildcard: params.bool("include_architecture_wildcard")?.unwrap_or(false),
         include_deprecated: false,
     };

@@ -6,6 +6,19 @@
 //! `shared/reference/seeds/002_2a9dafacc14e787b.txt`, shaped like today's API
 //! (`shared/reference/hetzner-cloud-openapi.json`). Handlers are named after the spec's
 //! `operationId`s.
+//!
+//! # Where this dialect differs from the document
+//! The document is followed unless a client Stratus serves needs otherwise (users run
+//! the clients, not the document; `shared/reference/clients-hetzner.md` says what each
+//! reads). Every such difference is listed here:
+//! - `server_types[].locations[]` carry `available` and `recommended`: hcloud-python 2.27
+//!   builds `ServerTypeLocation` with both as required arguments.
+//! - `GET /actions` without `id` lists the project's actions (seed 002's list): hcloud-go
+//!   calls it with an empty id list and must get a list, not an error.
+//! - `location`, `datacenter` and types are accepted as ids as well as names, and a name
+//!   of digits that names nothing as the id it spells: hcloud-go sends ids as strings.
+//! - `POST /floating_ips` leaves `action` out (rather than `null`) when it starts none:
+//!   the document's `action` is a non-nullable object.
 
 pub mod auth;
 pub mod commands;
@@ -48,6 +61,10 @@ use stratus_core::Cloud;
 /// The path prefix this dialect is served under.
 pub const PREFIX: &str = "/hetzner/v1";
 
+/// The largest request body accepted (axum's default, named here because refusals of
+/// larger bodies say it).
+pub const MAX_BODY: usize = 2 << 20;
+
 /// Every Hetzner route, authenticated and metered, to be nested under [`PREFIX`].
 pub fn router(cloud: Cloud) -> Router {
     Router::new()
@@ -65,7 +82,9 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(pricing::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
+        .layer(axum::middleware::from_fn(auth::envelope))
         .layer(axum::middleware::from_fn_with_state(cloud.clone(), auth::layer))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(error::catch_panics())
         .with_state(cloud)
 }

@@ -84,8 +84,6 @@ fn render_pricing(
             "prices": crate::load_balancer_types::prices(t, locations, list),
         })).collect::<Vec<_>>(),
         "volume": {"price_per_gb_month": price(list.volume_per_gb_month)},
-        // Seed 002's field, dropped from today's spec; older clients still read it.
-        "traffic": {"price_per_tb": price(list.traffic_per_tb)},
     })
 }
 

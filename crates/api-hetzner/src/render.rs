@@ -123,7 +123,6 @@ pub fn server_type(t: &ServerType, locations: &[Arc<Location>], prices: &PriceLi
         "storage_type": t.storage_type,
         "cpu_type": t.cpu_type,
         "architecture": t.architecture,
-        "included_traffic": t.included_traffic,
         "prices": t.prices.iter().filter_map(|p| name_of(p.location).map(|l| json!({
             "location": l.name,
             "price_hourly": price(p.hourly, prices.vat_basis_points, 10),
@@ -131,9 +130,8 @@ pub fn server_type(t: &ServerType, locations: &[Arc<Location>], prices: &PriceLi
             "included_traffic": t.included_traffic,
             "price_per_tb_traffic": price(prices.traffic_per_tb, prices.vat_basis_points, 10),
         }))).collect::<Vec<_>>(),
-        // `available` and `recommended` are newer than the stored spec, and hcloud-python
-        // (2.27) refuses a server type whose locations lack them. A type is offered
-        // wherever it has a price, until it is deprecated.
+        // `available` and `recommended`: see "Where this dialect differs" in lib.rs. A
+        // type is offered wherever it has a price, until it is deprecated.
         "locations": t.prices.iter().filter_map(|p| name_of(p.location).map(|l| json!({
             "id": l.id.0,
             "name": l.name,

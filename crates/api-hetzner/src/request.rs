@@ -46,6 +46,16 @@ impl Params {
         self.get(key).map(|v| v.parse().map_err(|_| Error::invalid_field(key, "must be an integer").into())).transpose()
     }
 
+    /// `key`, which must be one of `allowed` (an enum of the document), if present.
+    pub fn one_of(&self, key: &str, allowed: &[&str]) -> ApiResult<Option<&str>> {
+        match self.get(key) {
+            Some(v) if !allowed.contains(&v) => {
+                Err(Error::invalid_field(key, format!("must be one of {}", allowed.join(", "))).into())
+            }
+            other => Ok(other),
+        }
+    }
+
     /// `key` parsed as a boolean, if present. Any case: Python clients (hcloud-python,
     /// Ansible) send `True`/`False`, as `requests` formats a Python bool.
     pub fn bool(&self, key: &str) -> ApiResult<Option<bool>> {
@@ -59,12 +69,27 @@ impl Params {
     }
 }
 
-/// Parses a JSON body. An empty body counts as `{}`, since clients send action requests
-/// such as `poweron` without one. Syntax errors are `json_error`; a value of the wrong
-/// type or a missing field is `invalid_input` naming the field by its path
-/// (`public_net.enable_ipv4`, `ssh_keys[1]`).
+/// Parses the JSON body of an operation whose body the document requires: a missing
+/// body is `json_error`, like any other body that is not JSON. Syntax errors are
+/// `json_error`; a value of the wrong type or a missing field is `invalid_input` naming
+/// the field by its path (`public_net.enable_ipv4`, `ssh_keys[1]`).
 pub fn json_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Json("the request needs a JSON body".into()));
+    }
+    parse_json(body)
+}
+
+/// Parses the body of an operation whose body is optional (`enable_backup`): an empty
+/// body counts as `{}`.
+pub fn optional_json_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return parse_json(b"{}");
+    }
+    parse_json(body)
+}
+
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::Json(format!("invalid JSON: {e}")))?;
     serde_path_to_error::deserialize(value).map_err(|e| {
@@ -175,7 +200,8 @@ mod tests {
         assert_eq!(refusal(r#"{"name": "a", "image": 7, "net": {"enable_ipv4": "no"}}"#), "net.enable_ipv4");
         assert_eq!(refusal(r#"{"name": "a", "image": 18446744073709551615}"#), "image");
         assert_eq!(refusal(r#"{"name": "a","#), "json_error");
-        assert_eq!(refusal(""), "name", "an empty body counts as an empty object");
+        assert_eq!(refusal(""), "json_error", "a required body may not be missing");
+        assert!(matches!(optional_json_body::<Body>(&Bytes::new()), Err(ApiError::Core(Error::InvalidInput { .. }))));
         assert_eq!(refusal("[]"), "body");
     }
 

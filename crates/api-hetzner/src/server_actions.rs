@@ -5,7 +5,7 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
-use crate::request::{json_body, path_id, IdOrName, IdPath};
+use crate::request::{json_body, optional_json_body, path_id, IdOrName, IdPath};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
@@ -219,7 +219,7 @@ async fn enable_and_configure_backups_for_server(
     id: IdPath,
     body: Bytes,
 ) -> ApiResult<Response> {
-    let req: EnableBackupRequest = json_body(&body)?;
+    let req: EnableBackupRequest = optional_json_body(&body)?;
     plain(&cloud, &p, &id, ServerAction::EnableBackup { window: req.backup_window }).await
 }
 
@@ -293,9 +293,6 @@ async fn change_server_protection(
     body: Bytes,
 ) -> ApiResult<Response> {
     let req: ChangeProtectionRequest = json_body(&body)?;
-    if req.delete.is_none() && req.rebuild.is_none() {
-        return Err(Error::invalid_field("delete", "give delete and/or rebuild").into());
-    }
     // Hetzner requires both flags to agree (its API documents this), as they will after
     // the change. A locked server is refused as locked first, by the core.
     let view = cloud.server_get(&p, ServerId(path_id(&id, ResourceKind::Server)?))?;

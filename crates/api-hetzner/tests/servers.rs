@@ -226,7 +226,8 @@ mod tests {
         };
 
         let a = api.call_as(&api.token, Method::POST, "/servers", None).await;
-        assert_invalid(&a, "name");
+        assert_error(&a, StatusCode::BAD_REQUEST, "json_error");
+        assert_invalid(&api.post("/servers", json!({})).await, "name");
         let cases = [
             (with(json!({"name": 5})), "name"),
             (json!({"server_type": "cx22", "image": "debian-12"}), "name"),

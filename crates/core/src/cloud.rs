@@ -26,6 +26,9 @@ pub(crate) struct Inner {
     pub(crate) driver: Arc<dyn Driver>,
     pub(crate) config: Config,
     pub(crate) rate_limiter: RateLimiter,
+    /// Requests without a valid credential, metered by source address, so that even
+    /// refusals carry a budget and guessing tokens costs budget too.
+    pub(crate) anonymous_limiter: RateLimiter,
     pub(crate) engine: Engine,
 }
 
@@ -41,6 +44,7 @@ impl Cloud {
                 store,
                 driver,
                 rate_limiter: RateLimiter::new(config.rate_limit),
+                anonymous_limiter: RateLimiter::new(config.rate_limit),
                 engine: Engine::new(config.action_workers),
                 config,
             }),

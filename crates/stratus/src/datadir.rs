@@ -11,9 +11,9 @@
 //! The lock rules that out: `serve` holds it for its lifetime, and an admin command
 //! takes it only when no server answers on the admin socket.
 
-use std::fs::{DirBuilder, File, OpenOptions, TryLockError};
+use std::fs::{DirBuilder, File, OpenOptions, Permissions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stratus_compute::Driver;
@@ -64,14 +64,13 @@ pub struct DataDir {
 
 impl DataDir {
     /// Creates the directory if needed and takes its lock; [`DataDirError::Busy`] if
-    /// another process holds it. A directory created here is private (0700): it will hold
+    /// another process holds it. The directory is made private (0700) whether it is new
+    /// or not: it holds the database, with every server's user data (often secrets), and
     /// the admin socket, which grants full control.
     pub fn create_and_lock(path: &Path) -> Result<DataDir, DataDirError> {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(path)
-            .map_err(|source| DataDirError::Create { path: path.to_owned(), source })?;
+        let create_err = |source| DataDirError::Create { path: path.to_owned(), source };
+        DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(create_err)?;
+        std::fs::set_permissions(path, Permissions::from_mode(0o700)).map_err(create_err)?;
         let lock_path = lock_path(path);
         let lock_err = |source| DataDirError::Lock { path: lock_path.clone(), source };
         // Not truncated on open: until we hold the lock, the pid inside is the holder's.
@@ -80,6 +79,7 @@ impl DataDir {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
             .open(&lock_path)
             .map_err(lock_err)?;
         match file.try_lock() {
@@ -106,9 +106,27 @@ impl DataDir {
     /// Opens the store and loads the cloud from it, without starting anything: no action
     /// runs and no schedule ticks until the caller calls [`Cloud::start`].
     pub async fn open_cloud(&self, driver: Arc<dyn Driver>, config: Config) -> Result<Cloud, DataDirError> {
-        let store = SqliteStore::open(&db_path(&self.path)).await?;
+        let db = db_path(&self.path);
+        private_files(&db).map_err(|source| DataDirError::Create { path: db.clone(), source })?;
+        let store = SqliteStore::open(&db).await?;
         Ok(Cloud::open(Arc::new(store), driver, config).await?)
     }
+}
+
+/// Makes the database and its WAL and shared-memory files readable by their owner only
+/// (0600), creating the database file so that SQLite never creates it with looser
+/// permissions (it gives the WAL and SHM files the database file's mode).
+fn private_files(db: &Path) -> std::io::Result<()> {
+    OpenOptions::new().write(true).create(true).truncate(false).mode(0o600).open(db)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::set_permissions(&name, Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -128,13 +146,27 @@ mod tests {
         DataDir::create_and_lock(&dir).expect("the lock is released on drop");
     }
 
-    #[test]
-    fn a_new_directory_is_private() {
-        use std::os::unix::fs::PermissionsExt;
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[tokio::test]
+    async fn the_directory_and_the_database_are_private() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("data");
-        let _held = DataDir::create_and_lock(&dir).unwrap();
-        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o700);
+        // An existing, world-readable directory is made private too.
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, Permissions::from_mode(0o755)).unwrap();
+        let held = DataDir::create_and_lock(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&lock_path(&dir)), 0o600);
+        let driver = Arc::new(stratus_compute::sim::SimDriver::new(stratus_compute::sim::SimTiming::Instant));
+        let cloud = held.open_cloud(driver, Config::default()).await.unwrap();
+        cloud.project_create("p").await.unwrap();
+        for f in ["stratus.db", "stratus.db-wal", "stratus.db-shm"] {
+            let path = dir.join(f);
+            assert!(path.exists(), "{f}");
+            assert_eq!(mode(&path), 0o600, "{f}");
+        }
     }
 }

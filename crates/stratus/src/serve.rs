@@ -77,7 +77,8 @@ pub async fn run(settings: ServeSettings) -> Result<(), ServeError> {
         sim_timing = %settings.sim_timing, "serving");
 
     let admin = tokio::spawn(admin.serve(cloud, stop.requested()));
-    let server = axum::serve(listener, app).with_graceful_shutdown(stop.requested());
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(stop.requested());
     let outcome = tokio::select! {
         served = server => served.map_err(ServeError::Http),
         () = async { stop.requested().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {

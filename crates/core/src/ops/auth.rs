@@ -31,6 +31,18 @@ impl Cloud {
         limiter.enabled().then(|| limiter.take(p.token.0))
     }
 
+    /// Takes one request from the budget of an unauthenticated `source` (its address);
+    /// `None` when limiting is off.
+    pub fn meter_anonymous(&self, source: Option<std::net::IpAddr>) -> Option<Budget> {
+        let limiter = &self.inner.anonymous_limiter;
+        limiter.enabled().then(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            source.hash(&mut h);
+            limiter.take(i64::from_ne_bytes(h.finish().to_ne_bytes()))
+        })
+    }
+
     /// Fails the request if an injected API refusal is armed, consuming one.
     pub async fn api_fault(&self) -> Result<()> {
         let armed = self.read(|s| {
