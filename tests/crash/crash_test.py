@@ -15,7 +15,14 @@ Python stdlib only. For each timing mode (instant, realistic) and each cycle:
      - every acknowledged action exists and ended with status success or error (progress 100 /
        finished set on success), and no action is running.
 
+Then, unless --churn-rounds is 0, the churn mode: realistic timing, the same load running
+without pause while the server is killed with -9 every --churn-interval seconds (shorter than a
+simulated create) for --churn-rounds rounds. Actions must still finish *during* the churn: a
+step resumed after a restart continues from when it began, so servers come up and deletes are
+taken instead of every one answering 423 `locked`. Then the same checks as above.
+
 Usage: crash_test.py [--timing instant|realistic|both] [--cycles N] [--threads N] [--seed N]
+                     [--churn-rounds N] [--churn-interval S]
 Exit status 0 when every check passed. The binary is $STRATUS_BIN or target/release/stratus.
 """
 
@@ -429,6 +436,63 @@ def run_mode(timing: str, cycles: int, threads: int, rng: random.Random, recover
     return problems
 
 
+def total(base: str, token: str, path: str) -> int:
+    status, doc = call(base, token, "GET", path)
+    if status != 200:
+        raise NoAnswer(f"GET {path}: {status}")
+    return doc["meta"]["pagination"]["total_entries"]
+
+
+def run_churn(rounds: int, interval: float, threads: int, rng: random.Random, recovery_timeout: float) -> list[str]:
+    print(f"== churn: realistic timing, kill -9 every {interval:.1f}s for {rounds} rounds, {threads} threads")
+    srv = StratusServer(timing="realistic", extra_args=["--rate-limit", "0"], name="stratus-churn")
+    problems: list[str] = []
+    try:
+        srv.start()
+        token = srv.token()
+        ledger = Ledger()
+        load = Load(srv.hetzner, token, ledger, keygen_pool(100), rng, tag="churn")
+        ts = load.run(threads)
+        running_seen = 0
+        for rnd in range(1, rounds + 1):
+            time.sleep(interval)
+            try:
+                running_seen = max(running_seen, total(srv.hetzner, token, "/servers?status=running&per_page=1"))
+            except NoAnswer:
+                pass
+            srv.kill9()
+            try:
+                srv.restart()
+            except RuntimeError as e:
+                problems.append(f"[churn] round {rnd}: restart failed: {e}")
+                break
+            load.base = srv.hetzner  # the port may have changed
+        load.stop.set()
+        for t in ts:
+            t.join(30)
+        c = ledger.counts
+        locked = ledger.errors.get("locked", 0)
+        deletes = len(ledger.server_deleted)
+        print(f"  {rounds} rounds: {c['ack']} acknowledged, {c['rejected']} rejected ({locked} locked), "
+              f"{c['unknown']} without answer; {deletes} server deletes taken; "
+              f"at most {running_seen} servers running during the churn")
+        if running_seen == 0:
+            problems.append("[churn] no server came up while the server restarted every "
+                            f"{interval:.1f}s: resumed steps start over")
+        if deletes == 0:
+            problems.append("[churn] no server delete was taken during the churn")
+        p = verify(srv, token, ledger, recovery_timeout)
+        problems += [f"[churn] {x}" for x in p]
+        print(f"  churn: {'OK' if not p else f'{len(p)} problems'}")
+    except Exception as e:  # noqa: BLE001 - report, don't hide
+        problems.append(f"[churn] crashed test harness: {type(e).__name__}: {e}")
+    finally:
+        if problems:
+            print("  server log tail:\n" + "\n".join("    " + ln for ln in srv.log_tail(30).splitlines()))
+        srv.cleanup()
+    return problems
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timing", choices=["instant", "realistic", "both"], default="both")
@@ -436,6 +500,8 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=16)
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--recovery-timeout", type=float, default=120.0)
+    ap.add_argument("--churn-rounds", type=int, default=12)
+    ap.add_argument("--churn-interval", type=float, default=4.0)
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     print(f"seed {seed}")
@@ -444,6 +510,8 @@ def main() -> int:
     problems = []
     for m in modes:
         problems += run_mode(m, args.cycles, args.threads, rng, args.recovery_timeout)
+    if args.churn_rounds > 0:
+        problems += run_churn(args.churn_rounds, args.churn_interval, args.threads, rng, args.recovery_timeout)
     print()
     if problems:
         for p in problems[:100]:
