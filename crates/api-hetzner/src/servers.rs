@@ -17,12 +17,14 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
-use stratus_core::ids::{FirewallId, IpId, NetworkId, PlacementGroupId, ResourceKind, ServerId, VolumeId};
+use stratus_core::ids::{FirewallId, IpId, NetworkId, PlacementGroupId, ResourceKind, ResourceRef, ServerId, VolumeId};
 use stratus_core::labels::Labels;
-use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus};
+use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus, ServerType};
 use stratus_core::ops::servers::{ServerCreate, ServerFilter, ServerOrder};
-use stratus_core::views::ServerView;
+use stratus_core::views::{DatacenterView, ServerView};
 use stratus_core::{Cloud, Error};
 use stratus_core::{MetricKind, MetricsQuery};
 
@@ -40,17 +42,32 @@ pub fn routes() -> Router<Cloud> {
 /// The fields `GET /servers` sorts by.
 const SERVER_SORT: &[&str] = &["id", "name", "created"];
 
-/// What rendering a server's embedded server type needs, loaded once per answer.
+/// What rendering a server's embedded catalogue objects needs, loaded once per answer,
+/// with each server type and datacenter rendered once however many servers show it (a
+/// page of 50 servers usually shows one or two of each).
 #[derive(Debug)]
 struct Catalog {
     prices: Arc<PriceList>,
     locations: Vec<Arc<Location>>,
+    rendered: RefCell<HashMap<ResourceRef, Value>>,
 }
 
 impl Catalog {
     fn load(cloud: &Cloud) -> ApiResult<Catalog> {
         let pricing = cloud.pricing()?;
-        Ok(Catalog { prices: pricing.list, locations: pricing.locations })
+        Ok(Catalog { prices: pricing.list, locations: pricing.locations, rendered: RefCell::default() })
+    }
+
+    fn once(&self, key: ResourceRef, render: impl FnOnce() -> Value) -> Value {
+        self.rendered.borrow_mut().entry(key).or_insert_with(render).clone()
+    }
+
+    fn server_type(&self, t: &ServerType) -> Value {
+        self.once(t.id.as_ref(), || render::server_type(t, &self.locations, &self.prices))
+    }
+
+    fn datacenter(&self, d: &DatacenterView) -> Value {
+        self.once(d.datacenter.id.as_ref(), || render::datacenter(d))
     }
 }
 
@@ -88,8 +105,8 @@ fn render(v: &ServerView, catalog: &Catalog) -> Value {
         })).collect::<Vec<_>>(),
         // TODO-fidelity: a server made with custom hardware by another dialect has no
         // type; Hetzner servers always have one.
-        "server_type": v.server_type.as_deref().map(|t| render::server_type(t, &catalog.locations, &catalog.prices)),
-        "datacenter": render::datacenter(&v.datacenter),
+        "server_type": v.server_type.as_deref().map(|t| catalog.server_type(t)),
+        "datacenter": catalog.datacenter(&v.datacenter),
         "location": render::location(&v.datacenter.location),
         "image": v.image.as_deref().map(|i| crate::images::render(i, false)),
         "iso": v.iso.as_deref().map(crate::isos::render_iso),

@@ -168,9 +168,5 @@ impl Kind for ServerCreate {
         r
     }
 
-    fn scrub(p: &mut ServerCreateParams, step: &str) {
-        if step == "create_vm" {
-            p.root_password = None;
-        }
-    }
+    const SECRETS: &'static [(&'static str, &'static str)] = &[("create_vm", "root_password")];
 }

@@ -41,11 +41,7 @@ impl Kind for ServerResetPassword {
         vec![p.server.as_ref()]
     }
 
-    fn scrub(p: &mut ResetPasswordParams, step: &str) {
-        if step == "set_password" {
-            p.password = None;
-        }
-    }
+    const SECRETS: &'static [(&'static str, &'static str)] = &[("set_password", "password")];
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -90,9 +90,5 @@ impl Kind for ServerRebuild {
         vec![p.server.as_ref()]
     }
 
-    fn scrub(p: &mut RebuildParams, step: &str) {
-        if step == "rebuild_vm" {
-            p.root_password = None;
-        }
-    }
+    const SECRETS: &'static [(&'static str, &'static str)] = &[("rebuild_vm", "root_password")];
 }
