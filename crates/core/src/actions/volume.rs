@@ -83,7 +83,7 @@ type Attach<'a> = Ctx<'a, VolumeAttachParams>;
 /// the server's VM is restored with the volume after a restart, so the driver step that
 /// follows only confirms it.
 fn set_server(tx: &mut Tx, c: &Attach) -> StepResult {
-    let prior = update_volume(tx, c.params.volume, |v| std::mem::replace(&mut v.server, Some(c.params.server)))?;
+    let prior = update_volume(tx, c.params.volume, |v| v.server.replace(c.params.server))?;
     Ok(Some(json!(prior)))
 }
 fn unset_server(tx: &mut Tx, c: &Attach) -> StepResult {
