@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_compute::sim::{SimDriver, SimTiming, SimTimings};
+use stratus_core::model::{FaultTarget, StepRef};
 
 /// The keys `components.schemas.volume` requires.
 const VOLUME_KEYS: [&str; 11] =
@@ -224,6 +225,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failed_creation_fails_its_attachment_and_leaves_nothing() {
+        let api = TestApi::new().await;
+        let server = api.make_server(&api.token, "web").await;
+        let storage = FaultTarget::Action {
+            kinds: vec!["volume_create".into()],
+            step: Some(StepRef::Name("create_storage".into())),
+        };
+        api.cloud.fault_add(storage, 1, "no_space_left_in_location", "no volume space left").await.expect("fault");
+        let r = api.post("/volumes", json!({"name": "data", "size": 10, "server": server})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let failed = api.wait_action(id_of(&r.body["action"])).await;
+        assert_eq!(
+            (&failed["status"], &failed["error"]["code"]),
+            (&json!("error"), &json!("no_space_left_in_location"))
+        );
+        let attach = api.wait_action(id_of(&r.body["next_actions"][0])).await;
+        assert_eq!((&attach["status"], &attach["error"]["code"]), (&json!("error"), &json!("action_failed")));
+        assert_eq!(api.get("/volumes").await.body["volumes"], json!([]), "the volume is undone");
+        assert_eq!(api.get(&format!("/servers/{server}")).await.body["server"]["volumes"], json!([]));
+
+        // A creation failing in the request itself is answered as failed, with nothing
+        // left waiting.
+        let record = FaultTarget::Action { kinds: vec!["volume_create".into()], step: Some(StepRef::Index(0)) };
+        api.cloud.fault_add(record, 1, "injected", "x").await.expect("fault");
+        let r = api.post("/volumes", json!({"name": "data", "size": 10, "server": server})).await;
+        assert_error(&r, StatusCode::SERVICE_UNAVAILABLE, "resource_unavailable");
+        assert_eq!(api.get("/actions?status=running").await.body["actions"], json!([]));
+        assert_eq!(api.get("/volumes").await.body["volumes"], json!([]));
+        // The server is free for the next request.
+        create(&api, json!({"name": "data", "size": 10, "server": server})).await;
+    }
+
+    #[tokio::test]
     async fn update_renames_and_relabels() {
         let api = TestApi::new().await;
         let id = make_volume(&api, "old").await;
@@ -370,6 +404,33 @@ mod tests {
         assert!(!commands.contains(&json!("volume_delete")), "{commands:?}");
         // The name is free again.
         make_volume(&api, "data").await;
+    }
+
+    #[tokio::test]
+    async fn a_volume_whose_storage_cannot_be_removed_comes_back() {
+        let sim = Arc::new(SimDriver::new(SimTiming::Instant));
+        let api = TestApi::with_driver(sim.clone()).await;
+        let id = make_volume(&api, "data").await;
+        let target = FaultTarget::Action {
+            kinds: vec!["volume_delete".into()],
+            step: Some(StepRef::Name("delete_storage".into())),
+        };
+        api.cloud.fault_add(target, 1, "injected", "the storage is busy").await.expect("fault");
+        assert_eq!(api.delete(&format!("/volumes/{id}")).await.status, StatusCode::NO_CONTENT);
+        let mut back = None;
+        for _ in 0..1000 {
+            let r = api.get(&format!("/volumes/{id}")).await;
+            if r.status == StatusCode::OK {
+                back = Some(r.body["volume"].clone());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        let back = back.expect("the volume is back: its storage is still there");
+        assert_eq!((&back["name"], &back["status"]), (&json!("data"), &json!("available")));
+        assert!(sim.volume(id).is_some());
+        // Deleting it again works.
+        assert_eq!(api.delete(&format!("/volumes/{id}")).await.status, StatusCode::NO_CONTENT);
     }
 
     #[tokio::test]

@@ -123,8 +123,8 @@ pub enum Refusal {
     ServerHasIpv4,
     /// The server has a primary IPv6 address already.
     ServerHasIpv6,
-    /// The IP is assigned to another resource (an assign action, unlike `AlreadyAssigned`
-    /// of a create, which dialects may word differently).
+    /// Assigning an IP that is assigned elsewhere: Hetzner's assign action has a code of
+    /// its own for it, apart from a create's `AlreadyAssigned`.
     AssignedElsewhere,
     /// An IP of the other family than the request needs.
     IpVersionMismatch,

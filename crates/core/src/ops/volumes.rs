@@ -30,6 +30,8 @@ pub struct VolumeCreate {
     /// Attach it to this server once it exists.
     pub server: Option<ServerId>,
     /// Whether the guest mounts it once attached: only meaningful with `server`.
+    /// TODO-fidelity: checked, not carried out; mounting happens inside the guest, which
+    /// the simulator does not model.
     pub automount: bool,
     /// A filesystem to format it with (`ext4`, `xfs`).
     pub format: Option<String>,
