@@ -90,9 +90,20 @@ pub(crate) fn get_for(cloud: &Cloud, p: &Principal, resource: ResourceRef, raw_a
 
 /// `GET /{resources}/actions` (today's API): the actions touching any resource of `kind`.
 pub(crate) fn list_of_kind(cloud: &Cloud, p: &Principal, listing: &Listing, kind: ResourceKind) -> ApiResult<Response> {
+    list_of_kind_where(cloud, p, listing, kind, |_| true)
+}
+
+/// [`list_of_kind`] of the actions `keep` accepts.
+pub(crate) fn list_of_kind_where(
+    cloud: &Cloud,
+    p: &Principal,
+    listing: &Listing,
+    kind: ResourceKind,
+    keep: impl Fn(&Action) -> bool,
+) -> ApiResult<Response> {
     let filter =
         ActionFilter { ids: action_ids(&listing.params)?, resource_kind: Some(kind), ..ActionFilter::default() };
-    listing.actions(cloud, p, filter)
+    listing.actions_where(cloud, p, filter, keep)
 }
 
 /// `GET /{resources}/actions/{id}` (today's API).
@@ -102,5 +113,21 @@ pub(crate) fn get_of_kind(
     raw_action_id: &str,
     kind: ResourceKind,
 ) -> ApiResult<Response> {
-    Ok(one(cloud, &*shown(cloud.action_get_of_kind(p, action_id(raw_action_id)?, kind)?)?))
+    get_of_kind_where(cloud, p, raw_action_id, kind, |_| true)
+}
+
+/// [`get_of_kind`] of an action `keep` accepts; others are not found.
+pub(crate) fn get_of_kind_where(
+    cloud: &Cloud,
+    p: &Principal,
+    raw_action_id: &str,
+    kind: ResourceKind,
+    keep: impl Fn(&Action) -> bool,
+) -> ApiResult<Response> {
+    let id = action_id(raw_action_id)?;
+    let action = shown(cloud.action_get_of_kind(p, id, kind)?)?;
+    if !keep(&action) {
+        return Err(Error::not_found(ResourceKind::Action, id).into());
+    }
+    Ok(one(cloud, &action))
 }

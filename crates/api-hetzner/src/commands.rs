@@ -35,10 +35,14 @@ const COMMANDS: &[(&str, &str)] = &[
     ("floating_ip_unassign", "unassign_floating_ip"),
     ("primary_ip_assign", "assign_primary_ip"),
     ("primary_ip_unassign", "unassign_primary_ip"),
+    ("volume_create", "create_volume"),
+    ("volume_attach", "attach_volume"),
+    ("volume_detach", "detach_volume"),
+    ("volume_resize", "resize_volume"),
 ];
 
 /// Core kinds that have no Hetzner action.
-const HIDDEN: &[&str] = &["image_data_delete"];
+const HIDDEN: &[&str] = &["image_data_delete", "volume_delete"];
 
 /// Hetzner's command for a core kind, `None` for hidden kinds.
 pub fn command(kind: &str) -> Option<&'static str> {

@@ -98,6 +98,12 @@ fn refusal_code(reason: Refusal) -> &'static str {
         Refusal::ManagedBySelector => "firewall_managed_by_label_selector",
         Refusal::AlreadyAssigned => "primary_ip_assigned",
         Refusal::LocationMismatch => "primary_ip_datacenter_mismatch",
+        Refusal::VolumeAttached => "volume_already_attached",
+        Refusal::ServerHasIpv4 => "server_has_ipv4",
+        Refusal::ServerHasIpv6 => "server_has_ipv6",
+        Refusal::AssignedElsewhere => "primary_ip_already_assigned",
+        Refusal::IpVersionMismatch => "primary_ip_version_mismatch",
+        Refusal::LoadBalancerTarget => "server_is_load_balancer_target",
     }
 }
 

@@ -187,12 +187,14 @@ async fn get_action_for_floating_ip(
 
 /// `GET /floating_ips/actions`: not in seed 002; today's API lists every floating IP action here.
 async fn list_floating_ip_actions(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
-    actions::list_of_kind(&cloud, &p, &listing, ResourceKind::Ip)
+    actions::list_of_kind_where(&cloud, &p, &listing, ResourceKind::Ip, |a| {
+        render::concerns_ip(&cloud, a, "floating_ip")
+    })
 }
 
 /// `GET /floating_ips/actions/{id}`: not in seed 002; today's API answers one floating IP action here.
 async fn get_floating_ip_action(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
-    actions::get_of_kind(&cloud, &p, &id, ResourceKind::Ip)
+    actions::get_of_kind_where(&cloud, &p, &id, ResourceKind::Ip, |a| render::concerns_ip(&cloud, a, "floating_ip"))
 }
 
 #[derive(Debug, Deserialize)]

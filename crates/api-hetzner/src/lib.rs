@@ -45,6 +45,8 @@ mod locations;
 mod placement_groups;
 /// `/pricing`.
 mod pricing;
+/// `/primary_ips` and their actions.
+mod primary_ips;
 /// `/servers/{id}/actions/*`.
 mod server_actions;
 /// `/server_types`.
@@ -53,6 +55,8 @@ mod server_types;
 mod servers;
 /// `/ssh_keys`.
 mod ssh_keys;
+/// `/volumes` and their actions.
+mod volumes;
 
 use axum::response::IntoResponse;
 use axum::Router;
@@ -80,6 +84,9 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(datacenters::routes())
         .merge(isos::routes())
         .merge(pricing::routes())
+        .merge(volumes::routes())
+        .merge(placement_groups::routes())
+        .merge(primary_ips::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn(auth::envelope))

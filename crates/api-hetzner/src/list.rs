@@ -207,7 +207,19 @@ impl Listing {
     /// Answers an action list (`GET /{resources}/{id}/actions` and the like): the
     /// repeatable `status` filter is added to `filter`, then sorted, paged and rendered
     /// under `actions`.
-    pub fn actions(&self, cloud: &Cloud, p: &Principal, mut filter: ActionFilter) -> ApiResult<Response> {
+    pub fn actions(&self, cloud: &Cloud, p: &Principal, filter: ActionFilter) -> ApiResult<Response> {
+        self.actions_where(cloud, p, filter, |_| true)
+    }
+
+    /// [`Listing::actions`] of the actions `keep` accepts, before sorting and paging: for
+    /// distinctions the core does not make (floating and primary IPs are one kind there).
+    pub fn actions_where(
+        &self,
+        cloud: &Cloud,
+        p: &Principal,
+        mut filter: ActionFilter,
+        keep: impl Fn(&Action) -> bool,
+    ) -> ApiResult<Response> {
         filter.kinds = crate::commands::shown_kinds();
         filter.status = self
             .params
@@ -224,9 +236,9 @@ impl Listing {
             .flatten()
             .collect();
         let terms = self.sort(ACTION_SORT)?;
-        self.respond("actions", cloud.action_list(p, &filter), &terms, action_sort_key, |a| {
-            crate::render::action(cloud, a)
-        })
+        let mut actions = cloud.action_list(p, &filter);
+        actions.retain(|a| keep(a));
+        self.respond("actions", actions, &terms, action_sort_key, |a| crate::render::action(cloud, a))
     }
 }
 

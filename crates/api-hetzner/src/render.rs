@@ -57,6 +57,13 @@ fn resource_type(cloud: &Cloud, a: &Action, r: ResourceRef) -> &'static str {
     }
 }
 
+/// Whether `a` concerns an IP of Hetzner's type `ip_type` (`floating_ip`, `primary_ip`),
+/// named as the action's resources name it: the two lists of IP actions keep apart what
+/// the core keeps as one kind of resource.
+pub(crate) fn concerns_ip(cloud: &Cloud, a: &Action, ip_type: &str) -> bool {
+    a.concerns().any(|r| r.kind == ResourceKind::Ip && resource_type(cloud, a, r) == ip_type)
+}
+
 /// The reverse DNS name an IPv4 address has until one is set: Hetzner's pattern, the
 /// octets reversed (`static.4.3.2.1.clients.your-server.de` for 1.2.3.4). Servers and
 /// floating IPs both show it, so every rendering of an IPv4 PTR agrees.

@@ -121,7 +121,7 @@ fn render(v: &ServerView, catalog: &Catalog) -> Value {
         "volumes": v.volumes.iter().map(|i| i.0).collect::<Vec<_>>(),
         "load_balancers": v.load_balancers.iter().map(|i| i.0).collect::<Vec<_>>(),
         "primary_disk_size": s.hardware.disks.first().map_or(0, |d| d.size_gb),
-        "placement_group": v.placement_group.as_deref().map(crate::placement_groups::render_embedded),
+        "placement_group": v.placement_group.as_deref().map(crate::placement_groups::render),
     })
 }
 

@@ -117,6 +117,19 @@ pub enum Refusal {
     AlreadyAssigned,
     /// In another location than the request needs.
     LocationMismatch,
+    /// A volume is attached to a server already (it must be detached first).
+    VolumeAttached,
+    /// The server has a primary IPv4 address already.
+    ServerHasIpv4,
+    /// The server has a primary IPv6 address already.
+    ServerHasIpv6,
+    /// Assigning an IP that is assigned elsewhere: Hetzner's assign action has a code of
+    /// its own for it, apart from a create's `AlreadyAssigned`.
+    AssignedElsewhere,
+    /// An IP of the other family than the request needs.
+    IpVersionMismatch,
+    /// The server's IPv4 address is a load balancer's target.
+    LoadBalancerTarget,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -37,6 +37,7 @@ mod server_media;
 mod server_power;
 mod server_rebuild;
 mod server_resize;
+mod volume;
 
 pub(crate) mod steps;
 
@@ -53,6 +54,7 @@ pub(crate) use server_media::*;
 pub(crate) use server_power::*;
 pub(crate) use server_rebuild::*;
 pub(crate) use server_resize::*;
+pub(crate) use volume::*;
 
 use crate::data::{State, Tx};
 use crate::engine::Call;
@@ -320,6 +322,11 @@ pub(crate) static REGISTRY: &[&dyn DynKind] = &[
     &Erased::<FloatingIpUnassign>::new(),
     &Erased::<PrimaryIpAssign>::new(),
     &Erased::<PrimaryIpUnassign>::new(),
+    &Erased::<VolumeCreate>::new(),
+    &Erased::<VolumeAttach>::new(),
+    &Erased::<VolumeDetach>::new(),
+    &Erased::<VolumeResize>::new(),
+    &Erased::<VolumeDelete>::new(),
 ];
 
 /// The kind called `name`.

@@ -25,6 +25,12 @@ impl State {
         self.ips.of(Some(project)).filter(move |ip| ip.role == role)
     }
 
+    /// The IP whose address (or /64 network) is `key`, in the form
+    /// `ops::addresses::holder_key` gives.
+    pub(crate) fn ip_holding(&self, key: &str) -> Option<&Arc<PublicIp>> {
+        self.addresses.get(key).and_then(|id| self.ips.get(id.0))
+    }
+
     /// The network zone of a location.
     pub(crate) fn zone_of(&self, location: LocationId) -> Option<&str> {
         self.locations.get(location.0).map(|l| l.network_zone.as_str())

@@ -18,9 +18,11 @@ mod actions;
 mod catalog;
 mod ips;
 mod networks;
+mod placement_groups;
 mod rows;
 mod servers;
 mod table;
+mod volumes;
 
 pub(crate) use networks::subnet_containing;
 pub use table::{Row, Table};

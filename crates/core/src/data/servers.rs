@@ -91,6 +91,19 @@ impl State {
             .collect()
     }
 
+    /// Whether a load balancer reaches `server` on its public addresses: a target that
+    /// names it, or selects it by label, without `use_private_ip`.
+    pub(crate) fn is_public_lb_target(&self, server: &Server) -> bool {
+        self.load_balancers_of(server).into_iter().flat_map(|lb| &lb.targets).any(|t| {
+            !t.use_private_ip
+                && match &t.kind {
+                    LbTargetKind::Server(id) => *id == server.id,
+                    LbTargetKind::LabelSelector(sel) => selects(sel, server),
+                    LbTargetKind::Ip(_) => false,
+                }
+        })
+    }
+
     /// The servers of the project a label selector matches now, in id order.
     pub(crate) fn servers_selected(&self, project: ProjectId, selector: &str) -> Vec<&Arc<Server>> {
         let Ok(sel) = Selector::parse(selector) else { return Vec::new() };

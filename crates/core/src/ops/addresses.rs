@@ -74,6 +74,21 @@ pub(crate) fn contains(address: &str, ip: &str) -> bool {
     }
 }
 
+/// The form in which the address (or network) holding `ip` is kept among the addresses
+/// in use: an IPv4 address as is, an IPv6 address or /64 network as its /64. `None` when
+/// `ip` is neither.
+pub(crate) fn holder_key(ip: &str) -> Option<String> {
+    let ip = ip.trim();
+    if let Ok(v4) = ip.parse::<Ipv4Addr>() {
+        return Some(v4.to_string());
+    }
+    let net = match ip.parse::<Ipv6Addr>() {
+        Ok(addr) => Ipv6Net::new(addr, 64).ok()?,
+        Err(_) => ip.parse::<Ipv6Net>().ok().filter(|n| n.prefix_len() == 64)?,
+    };
+    Some(format!("{}/64", net.trunc().network()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +126,15 @@ mod tests {
             .collect();
         assert_eq!(nets, ["2001:db8:0:1::/64", "2001:db8:0:2::/64", "2001:db8:0:3::/64"]);
         assert!(allocate(&mut state, IpFamily::V6, v4, v6).is_err());
+    }
+
+    #[test]
+    fn holder_keys_name_what_allocation_hands_out() {
+        assert_eq!(holder_key("192.0.2.5").as_deref(), Some("192.0.2.5"));
+        assert_eq!(holder_key("2001:db8:0:1::/64").as_deref(), Some("2001:db8:0:1::/64"));
+        assert_eq!(holder_key("2001:db8:0:1::1").as_deref(), Some("2001:db8:0:1::/64"));
+        assert_eq!(holder_key("2001:db8:0:1::/48"), None);
+        assert_eq!(holder_key("not an ip"), None);
     }
 
     #[test]

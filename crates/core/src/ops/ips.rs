@@ -7,7 +7,7 @@ use crate::actions::{self, AssignParams, ChangeDnsPtr, ChangeProtection, DnsPtrP
 use crate::cloud::Cloud;
 use crate::data::{State, Tx};
 use crate::engine::ensure_unlocked;
-use crate::error::{Error, Result};
+use crate::error::{Error, Refusal, Result};
 use crate::ids::*;
 use crate::labels::Labels;
 use crate::model::*;
@@ -100,6 +100,21 @@ impl Cloud {
                 .filter_map(|ip| ip_view(s, ip))
                 .collect()
         })
+    }
+
+    /// The project's primary IPs that match, in id order; with `ip`, only the one holding
+    /// that address (an IPv6 address finds the /64 it lies in).
+    pub fn primary_ip_list(&self, p: &Principal, filter: &ListFilter, ip: Option<&str>) -> Result<Vec<IpView>> {
+        let Some(ip) = ip else { return Ok(self.ip_list(p, IpRole::Primary, filter)) };
+        let key = addresses::holder_key(ip).ok_or_else(|| Error::invalid_field("ip", "must be an IP address"))?;
+        Ok(self.read(|s| {
+            s.ip_holding(&key)
+                .filter(|found| found.project == p.project && found.role == IpRole::Primary)
+                .filter(|found| filter.matches(Some(&found.name), &found.labels))
+                .and_then(|found| ip_view(s, found))
+                .into_iter()
+                .collect()
+        }))
     }
 
     pub fn ip_get(&self, p: &Principal, role: IpRole, id: IpId) -> Result<IpView> {
@@ -298,13 +313,7 @@ impl Cloud {
                 IpAction::Unassign => {
                     if role == IpRole::Primary {
                         if let Some(server) = ip.server() {
-                            let srv = tx.server(p.project, server)?;
-                            if srv.status != ServerStatus::Off {
-                                return Err(Error::invalid(
-                                    "the server must be powered off to unassign its primary IP",
-                                ));
-                            }
-                            ensure_unlocked(tx, &[server.as_ref()])?;
+                            check_primary_unassign(tx, p, &ip, server)?;
                         }
                     }
                     let params = AssignParams { ip: id, server: None };
@@ -323,6 +332,13 @@ impl Cloud {
                     actions::start::<ChangeDnsPtr>(tx, p.project, params, None)
                 }
                 IpAction::ChangeProtection { delete } => {
+                    // Hetzner: a primary IP that goes with its server cannot be protected.
+                    if role == IpRole::Primary && *delete == Some(true) && ip.auto_delete {
+                        return Err(Error::invalid_field(
+                            "delete",
+                            "a primary IP can only be protected against deletion when auto_delete is off",
+                        ));
+                    }
                     let params = ProtectionParams { resource: id.as_ref(), delete: *delete, rebuild: None };
                     actions::start::<ChangeProtection>(tx, p.project, params, None)
                 }
@@ -341,18 +357,29 @@ fn check_assign(tx: &Tx, p: &Principal, ip: &PublicIp, server: ServerId) -> Resu
     let srv_location = tx.location_of(srv.datacenter);
     match ip.role {
         IpRole::Primary => {
-            if ip.assignee.is_some() {
-                return Err(Error::invalid("the primary IP is already assigned; unassign it first"));
+            if let Some(at) = ip.assignee {
+                return Err(Error::refused(
+                    Refusal::AssignedElsewhere,
+                    format!("the primary IP is already assigned to {at}; unassign it first", at = at.as_ref()),
+                ));
             }
             if srv.status != ServerStatus::Off {
-                return Err(Error::invalid("the server must be powered off to assign a primary IP"));
+                return Err(Error::refused(
+                    Refusal::NotStopped,
+                    "the server must be powered off to assign a primary IP",
+                ));
             }
             if tx.primary_ip_of(server, ip.family).is_some() {
-                return Err(Error::invalid(format!("the server already has a primary {} address", ip.family.as_str())));
+                let reason = match ip.family {
+                    IpFamily::V4 => Refusal::ServerHasIpv4,
+                    IpFamily::V6 => Refusal::ServerHasIpv6,
+                };
+                let family = ip.family.as_str();
+                return Err(Error::refused(reason, format!("the server already has a primary {family} address")));
             }
             if srv_location != Some(ip.home_location) {
-                return Err(Error::invalid_field(
-                    "assignee_id",
+                return Err(Error::refused(
+                    Refusal::LocationMismatch,
                     "the server is in another location than the primary IP",
                 ));
             }
@@ -369,4 +396,20 @@ fn check_assign(tx: &Tx, p: &Principal, ip: &PublicIp, server: ServerId) -> Resu
         }
     }
     Ok(AssignParams { ip: ip.id, server: Some(server) })
+}
+
+/// Whether a primary IP may leave `server`: only while it is off, and not while a load
+/// balancer reaches the server on its public IPv4 address.
+fn check_primary_unassign(tx: &Tx, p: &Principal, ip: &PublicIp, server: ServerId) -> Result<()> {
+    let srv = tx.server(p.project, server)?;
+    if srv.status != ServerStatus::Off {
+        return Err(Error::refused(Refusal::NotStopped, "the server must be powered off to unassign its primary IP"));
+    }
+    if ip.family == IpFamily::V4 && tx.is_public_lb_target(srv) {
+        return Err(Error::refused(
+            Refusal::LoadBalancerTarget,
+            "the server's IPv4 address is a load balancer target; remove the target or use its private IP first",
+        ));
+    }
+    ensure_unlocked(tx, &[server.as_ref()])
 }

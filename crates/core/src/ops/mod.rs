@@ -10,9 +10,11 @@ pub mod backups;
 pub mod catalog;
 pub mod images;
 pub mod ips;
+pub mod placement_groups;
 pub mod server_actions;
 pub mod servers;
 pub mod ssh_keys;
+pub mod volumes;
 
 use crate::error::{Error, Result};
 use crate::labels::{Labels, Selector};

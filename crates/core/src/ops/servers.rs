@@ -348,13 +348,22 @@ fn own_primary_ips(tx: &Tx, p: &Principal, req: &ServerCreate, location: Locatio
             .ip_of_role(p.project, id, IpRole::Primary)
             .map_err(|_| Error::invalid_field(field, format!("primary IP {id} not found")))?;
         if ip.family != family {
-            return Err(Error::invalid_field(field, format!("primary IP {id} is not an {} address", family.as_str())));
+            return Err(Error::refused(
+                crate::Refusal::IpVersionMismatch,
+                format!("{field}: primary IP {id} is not an {} address", family.as_str()),
+            ));
         }
         if ip.assignee.is_some() {
-            return Err(Error::invalid_field(field, format!("primary IP {id} is already assigned")));
+            return Err(Error::refused(
+                crate::Refusal::AlreadyAssigned,
+                format!("{field}: primary IP {id} is already assigned"),
+            ));
         }
         if ip.home_location != location {
-            return Err(Error::invalid_field(field, format!("primary IP {id} is in another location")));
+            return Err(Error::refused(
+                crate::Refusal::LocationMismatch,
+                format!("{field}: primary IP {id} is in another location"),
+            ));
         }
         ensure_unlocked(tx, &[id.as_ref()])?;
         out.push(id);

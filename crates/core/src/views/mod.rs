@@ -3,10 +3,14 @@
 //! per resource.
 
 mod images;
+mod placement_groups;
 mod servers;
+mod volumes;
 
 pub use images::*;
+pub use placement_groups::*;
 pub use servers::*;
+pub use volumes::*;
 
 use crate::data::State;
 use crate::ids::*;

@@ -1,6 +1,6 @@
 //! Servers and what is attached to them.
 
-use super::{datacenter_view, holder, DatacenterView, Holder};
+use super::{datacenter_view, holder, placement_group_view, DatacenterView, Holder, PlacementGroupView};
 use crate::data::State;
 use crate::ids::*;
 use crate::model::*;
@@ -32,15 +32,29 @@ pub struct ServerView {
     pub private_net: Vec<Arc<Nic>>,
     pub firewalls: Vec<AppliedFirewall>,
     pub load_balancers: Vec<LoadBalancerId>,
-    pub placement_group: Option<Arc<PlacementGroup>>,
+    /// Shared like the datacenter: its members are listed once per answer.
+    pub placement_group: Option<Arc<PlacementGroupView>>,
     /// The action running on it, if any.
     pub holder: Option<Holder>,
 }
 
-/// What rendering many servers shares, built once per request: one view per datacenter.
+/// What rendering many servers shares, built once per request: one view per datacenter
+/// and per placement group.
 #[derive(Debug, Default)]
 pub(crate) struct ServerViewCache {
     datacenters: HashMap<DatacenterId, Arc<DatacenterView>>,
+    placement_groups: HashMap<PlacementGroupId, Arc<PlacementGroupView>>,
+}
+
+impl ServerViewCache {
+    fn placement_group(&mut self, state: &State, id: PlacementGroupId) -> Option<Arc<PlacementGroupView>> {
+        if let Some(view) = self.placement_groups.get(&id) {
+            return Some(view.clone());
+        }
+        let view = Arc::new(placement_group_view(state, state.placement_groups.get(id.0)?));
+        self.placement_groups.insert(id, view.clone());
+        Some(view)
+    }
 }
 
 pub(crate) fn server_view(state: &State, server: &Arc<Server>, cache: &mut ServerViewCache) -> Option<ServerView> {
@@ -72,7 +86,7 @@ pub(crate) fn server_view(state: &State, server: &Arc<Server>, cache: &mut Serve
             .map(|fw| AppliedFirewall { firewall: fw.id, applied: state.lock_holder(fw.id.as_ref()).is_none() })
             .collect(),
         load_balancers: state.load_balancers_of(server).into_iter().map(|lb| lb.id).collect(),
-        placement_group: server.placement_group.and_then(|g| state.placement_groups.get(g.0)).cloned(),
+        placement_group: server.placement_group.and_then(|g| cache.placement_group(state, g)),
         holder: holder(state, server.id.as_ref()),
     })
 }

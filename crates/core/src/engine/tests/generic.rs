@@ -10,6 +10,7 @@ use crate::actions::REGISTRY;
 use crate::engine::hooks::Hook;
 use crate::ids::*;
 use crate::ops::ips::{FloatingIpCreate, IpAction, PrimaryIpCreate};
+use crate::ops::volumes::{VolumeAction, VolumeCreate};
 use crate::store::Record;
 
 struct Env {
@@ -90,33 +91,23 @@ async fn network(e: &Env) -> NetworkId {
     id
 }
 
-/// A detached volume in fsn1, stored on the simulator too.
+/// A new volume in fsn1 (`name` unique in the project), detached, made as a client
+/// makes one; its creation has settled.
+fn volume_req(name: &str) -> VolumeCreate {
+    VolumeCreate {
+        name: name.into(),
+        size_gb: 10,
+        location: Some(Ref::Name("fsn1".into())),
+        server: None,
+        automount: false,
+        format: Some("ext4".into()),
+        labels: Default::default(),
+    }
+}
+
 async fn volume(e: &Env) -> VolumeId {
-    let location = e.cloud.read(|s| s.locations.named(None, "fsn1").next().unwrap().id);
-    let id = e
-        .cloud
-        .write(|tx| {
-            let id = VolumeId(tx.next_id());
-            tx.put(Record::Volume(Arc::new(Volume {
-                id,
-                project: e.p.project,
-                name: "vol".into(),
-                size_gb: 10,
-                location,
-                server: None,
-                linux_device: None,
-                format: None,
-                status: VolumeStatus::Available,
-                protection: Protection::default(),
-                labels: Default::default(),
-                created: now(),
-            })));
-            Ok(id)
-        })
-        .await
-        .unwrap();
-    let spec = e.cloud.read(|s| s.volume_spec(s.volumes.get(id.0).unwrap()));
-    e.sim.create_volume(&spec, &stratus_compute::CallContext::now()).await.unwrap();
+    let id = e.cloud.volume_create(&e.p, volume_req("vol")).await.expect("create volume").volume.volume.id;
+    settle(&e.cloud).await;
     id
 }
 
@@ -188,6 +179,16 @@ async fn prepare(e: &Env, kind: &str) -> Prep {
             prep.firewall = Some(firewall(e).await);
         }
         "server_power_on" => prep.server = Some(server(e, "s", false, true).await),
+        "volume_create" => {}
+        "volume_resize" | "volume_delete" => prep.volume = Some(volume(e).await),
+        "volume_attach" | "volume_detach" => {
+            prep.server = Some(server(e, "s", true, true).await);
+            let id = volume(e).await;
+            prep.volume = Some(id);
+            if kind == "volume_detach" {
+                e.cloud.volume_action(&e.p, id, VolumeAction::Attach { server: prep.server() }).await.unwrap();
+            }
+        }
         "server_change_type" | "primary_ip_unassign" => {
             prep.server = Some(server(e, "s", true, true).await);
             act(e, prep.server(), ServerAction::PowerOff).await;
@@ -278,6 +279,29 @@ async fn trigger(e: &Env, kind: &str, prep: Prep) -> ActionId {
             };
         }
         "server_delete" => return e.cloud.server_delete(&e.p, prep.server()).await.unwrap().id,
+        "volume_create" => {
+            return match e.cloud.volume_create(&e.p, volume_req("data")).await {
+                Ok(created) => created.action.id,
+                // Failing its first step fails the request; the action is on record.
+                Err(Error::Unavailable { .. }) => newest(e, kind),
+                Err(other) => panic!("create volume: {other}"),
+            };
+        }
+        "volume_delete" => {
+            return match e.cloud.volume_delete(&e.p, prep.volume.expect("a volume")).await {
+                // The delete answers without the action, which runs on (or failed at once).
+                Ok(()) | Err(Error::Unavailable { .. }) => newest(e, kind),
+                Err(other) => panic!("delete volume: {other}"),
+            };
+        }
+        "volume_attach" | "volume_detach" | "volume_resize" => {
+            let op = match kind {
+                "volume_attach" => VolumeAction::Attach { server: prep.server() },
+                "volume_detach" => VolumeAction::Detach,
+                _ => VolumeAction::Resize { size_gb: 20 },
+            };
+            return e.cloud.volume_action(&e.p, prep.volume.expect("a volume"), op).await.unwrap().id;
+        }
         "server_backup" => {
             e.cloud.sim_advance(24).await.unwrap();
             return newest(e, kind);
