@@ -96,6 +96,20 @@ fn refusal_code(reason: Refusal) -> &'static str {
         Refusal::ManagedBySelector => "firewall_managed_by_label_selector",
         Refusal::AlreadyAssigned => "primary_ip_assigned",
         Refusal::LocationMismatch => "primary_ip_datacenter_mismatch",
+        Refusal::AlreadyApplied => "firewall_already_applied",
+        Refusal::TargetNotFound => "firewall_resource_not_found",
+        Refusal::AddedTwice => "server_already_added",
+        Refusal::NoPublicInterface => "private_net_only_server",
+        Refusal::Overlap => "networks_overlap",
+    }
+}
+
+/// The status of a refusal: 422, except a missing target, which the document answers
+/// with 404 (`apply_to_resources`, `remove_from_resources`).
+fn refusal_status(reason: Refusal) -> StatusCode {
+    match reason {
+        Refusal::TargetNotFound => StatusCode::NOT_FOUND,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -140,9 +154,7 @@ impl IntoResponse for ApiError {
                     ),
                     None,
                 ),
-                Error::Refused { reason, message } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, refusal_code(reason), message, None)
-                }
+                Error::Refused { reason, message } => (refusal_status(reason), refusal_code(reason), message, None),
                 Error::ResourceLimit { kind, limit } => (
                     StatusCode::FORBIDDEN,
                     "resource_limit_exceeded",

@@ -16,12 +16,14 @@
 
 mod actions;
 mod catalog;
+mod firewalls;
 mod ips;
 mod networks;
 mod rows;
 mod servers;
 mod table;
 
+pub(crate) use firewalls::firewall_applies;
 pub(crate) use networks::subnet_containing;
 pub use table::{Row, Table};
 

@@ -109,19 +109,7 @@ impl State {
     /// The firewall rules a server's public interface enforces: every rule of every
     /// firewall that applies to it.
     pub(crate) fn firewall_rules_of(&self, server: &Server) -> Vec<FirewallRuleSpec> {
-        self.firewalls_of(server)
-            .into_iter()
-            .flat_map(|fw| fw.rules.iter())
-            .map(|r| FirewallRuleSpec {
-                direction: r.direction,
-                protocol: r.protocol.clone(),
-                port: r.port.clone(),
-                addresses: match r.direction {
-                    Direction::In => r.source_ips.clone(),
-                    Direction::Out => r.destination_ips.clone(),
-                },
-            })
-            .collect()
+        self.firewall_rules_with(server, None)
     }
 
     /// The driver's view of an interface.

@@ -2,10 +2,14 @@
 //! gathered under one lock so a page of 50 servers costs one lock, not 300. One module
 //! per resource.
 
+mod firewalls;
 mod images;
+mod networks;
 mod servers;
 
+pub use firewalls::*;
 pub use images::*;
+pub use networks::*;
 pub use servers::*;
 
 use crate::data::State;
