@@ -232,6 +232,7 @@ impl State {
                     volumes: self.volumes_of(srv.id).map(|v| v.id.0).collect(),
                     iso: srv.iso.and_then(|i| self.isos.get(i.0)).map(|i| i.name.clone()),
                     rescue: srv.rescue_enabled,
+                    firewall: self.firewall_rules_of(srv),
                 }
             })
             .collect();
