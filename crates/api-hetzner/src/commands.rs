@@ -35,10 +35,19 @@ const COMMANDS: &[(&str, &str)] = &[
     ("floating_ip_unassign", "unassign_floating_ip"),
     ("primary_ip_assign", "assign_primary_ip"),
     ("primary_ip_unassign", "unassign_primary_ip"),
+    ("network_add_subnet", "add_subnet"),
+    ("network_delete_subnet", "delete_subnet"),
+    ("network_add_route", "add_route"),
+    ("network_delete_route", "delete_route"),
+    ("network_change_ip_range", "change_ip_range"),
+    ("firewall_set_rules", "set_firewall_rules"),
+    ("firewall_apply", "apply_firewall"),
+    ("firewall_remove", "remove_firewall"),
 ];
 
-/// Core kinds that have no Hetzner action.
-const HIDDEN: &[&str] = &["image_data_delete"];
+/// Core kinds that have no Hetzner action. Hetzner creates and deletes networks without
+/// one (`201` with the network, `204`).
+const HIDDEN: &[&str] = &["image_data_delete", "network_create", "network_delete"];
 
 /// Hetzner's command for a core kind, `None` for hidden kinds.
 pub fn command(kind: &str) -> Option<&'static str> {

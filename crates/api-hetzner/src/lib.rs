@@ -18,6 +18,8 @@ pub mod request;
 mod actions;
 /// `/datacenters`.
 mod datacenters;
+/// `/firewalls` and their actions.
+mod firewalls;
 /// `/floating_ips` and their actions.
 mod floating_ips;
 /// `/images` and their actions.
@@ -28,6 +30,8 @@ mod isos;
 mod load_balancer_types;
 /// `/locations`.
 mod locations;
+/// `/networks`, their members and actions.
+mod networks;
 /// `/placement_groups`.
 mod placement_groups;
 /// `/pricing`.
@@ -63,6 +67,8 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(datacenters::routes())
         .merge(isos::routes())
         .merge(pricing::routes())
+        .merge(networks::routes())
+        .merge(firewalls::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn_with_state(cloud.clone(), auth::layer))
