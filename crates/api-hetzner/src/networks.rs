@@ -265,7 +265,12 @@ async fn act(cloud: &Cloud, p: &stratus_core::model::Principal, id: &str, op: Ne
 }
 
 /// `POST /networks/{id}/actions/add_subnet`: `add_subnet_to_network`.
-async fn add_subnet_to_network(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, body: Bytes) -> ApiResult<Response> {
+async fn add_subnet_to_network(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body: SubnetBody = json_body(&body)?;
     act(&cloud, &p, &id, NetworkAction::AddSubnet(body.into())).await
 }
@@ -287,7 +292,12 @@ async fn delete_subnet_from_network(
 }
 
 /// `POST /networks/{id}/actions/add_route`: `add_route_to_network`.
-async fn add_route_to_network(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, body: Bytes) -> ApiResult<Response> {
+async fn add_route_to_network(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body: RouteBody = json_body(&body)?;
     act(&cloud, &p, &id, NetworkAction::AddRoute(body.into())).await
 }
