@@ -101,14 +101,18 @@ fn refusal_code(reason: Refusal) -> &'static str {
         Refusal::AddedTwice => "server_already_added",
         Refusal::NoPublicInterface => "private_net_only_server",
         Refusal::Overlap => "networks_overlap",
+        // The document's answer to "a change is currently being performed"; both
+        // hcloud-go and hcloud-python retry it.
+        Refusal::Busy => "conflict",
     }
 }
 
 /// The status of a refusal: 422, except a missing target, which the document answers
-/// with 404 (`apply_to_resources`, `remove_from_resources`).
+/// with 404 (`apply_to_resources`, `remove_from_resources`), and a conflict (409).
 fn refusal_status(reason: Refusal) -> StatusCode {
     match reason {
         Refusal::TargetNotFound => StatusCode::NOT_FOUND,
+        Refusal::Busy => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }

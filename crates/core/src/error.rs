@@ -128,6 +128,9 @@ pub enum Refusal {
     NoPublicInterface,
     /// An address range overlaps one the request conflicts with (a server's networks).
     Overlap,
+    /// Another change to the same resource is under way: the same request will succeed
+    /// once it is done (clients retry it).
+    Busy,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,11 +1,10 @@
 //! Firewalls: list, get, create, update, delete, and the actions that set their rules
 //! and apply them to servers and label selectors.
 
-use super::{check_labels, ensure_write, validate_name, ListFilter};
-use crate::actions::{self, FirewallChange, FirewallParams};
+use super::{check_labels, ensure_free, ensure_write, validate_name, ListFilter};
+use crate::actions::{self, FirewallChange, FirewallParams, Kind};
 use crate::cloud::Cloud;
 use crate::data::Tx;
-use crate::engine::ensure_unlocked;
 use crate::error::{Error, Refusal, Result};
 use crate::ids::*;
 use crate::labels::{Labels, Selector};
@@ -131,7 +130,7 @@ impl Cloud {
             if !fw.applied_to.is_empty() {
                 return Err(Error::refused(Refusal::InUse, format!("firewall with ID {id} is still in use")));
             }
-            ensure_unlocked(tx, &[id.as_ref()])?;
+            ensure_free(tx, &[id.as_ref()])?;
             tx.delete(id.as_ref());
             Ok(())
         })
@@ -151,7 +150,7 @@ impl Cloud {
                     let servers = affected(tx, &fw, &after);
                     let change = FirewallChange::SetRules { firewall: id, rules };
                     let params = FirewallParams { change, firewalls: vec![id], servers };
-                    actions::start::<actions::FirewallSetRules>(tx, p.project, params, None)
+                    start::<actions::FirewallSetRules>(tx, p.project, params)
                 }
                 FirewallAction::ApplyTo(targets) => {
                     nonempty("apply_to", &targets)?;
@@ -166,12 +165,24 @@ impl Cloud {
                     let servers = affected(tx, &fw, &after);
                     let change = FirewallChange::Remove { firewall: id, targets };
                     let params = FirewallParams { change, firewalls: vec![id], servers };
-                    actions::start::<actions::FirewallRemove>(tx, p.project, params, None)
+                    start::<actions::FirewallRemove>(tx, p.project, params)
                 }
             }
         })
         .await
     }
+}
+
+/// Starts a firewall action once nothing it locks is busy. Hetzner answers a change
+/// while another runs with `conflict`, which clients retry; it cannot wait for the other
+/// instead, since its record step must show at once (Ansible re-reads without waiting).
+fn start<K: Kind<Params = FirewallParams>>(
+    tx: &mut Tx,
+    project: ProjectId,
+    params: FirewallParams,
+) -> Result<Arc<Action>> {
+    ensure_free(tx, &K::resources(&params))?;
+    actions::start::<K>(tx, project, params, None)
 }
 
 fn nonempty(field: &str, targets: &[FirewallTarget]) -> Result<()> {
@@ -188,7 +199,7 @@ fn apply(tx: &mut Tx, fw: &Firewall, targets: Vec<FirewallTarget>) -> Result<Arc
     let servers = affected(tx, fw, &after);
     let change = FirewallChange::Apply { firewall: fw.id, targets };
     let params = FirewallParams { change, firewalls: vec![fw.id], servers };
-    actions::start::<actions::FirewallApply>(tx, fw.project, params, None)
+    start::<actions::FirewallApply>(tx, fw.project, params)
 }
 
 /// The servers whose effective rules differ between the firewall as `before` and as
@@ -295,9 +306,9 @@ pub(crate) fn relabel_server(tx: &mut Tx, id: ServerId, labels: Labels) -> Resul
     let firewalls = before.symmetric_difference(&after).copied().collect();
     let params = FirewallParams { change: FirewallChange::Relabel { server: id, labels }, firewalls, servers };
     if gains {
-        actions::start::<actions::FirewallApply>(tx, srv.project, params, None)?;
+        start::<actions::FirewallApply>(tx, srv.project, params)?;
     } else {
-        actions::start::<actions::FirewallRemove>(tx, srv.project, params, None)?;
+        start::<actions::FirewallRemove>(tx, srv.project, params)?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Private networks: list, get, create, update, delete, members, and the actions that
 //! change their subnets, routes, range and protection.
 
-use super::{check_labels, ensure_unprotected, ensure_write, validate_name, ListFilter};
+use super::{check_labels, ensure_free, ensure_unprotected, ensure_write, validate_name, ListFilter};
 use crate::actions::{self, Kind, NetworkChange, NetworkChangeParams, ProtectionParams};
 use crate::cloud::Cloud;
 use crate::data::Tx;
@@ -191,6 +191,7 @@ impl Cloud {
                 ensure_unprotected(network.protection, id.as_ref(), "delete")?;
                 let nics = tx.nics_in(id).map(|n| Nic::clone(n)).collect();
                 let params = actions::NetworkDeleteParams { network: Network::clone(&network), nics };
+                ensure_free(tx, &actions::NetworkDelete::resources(&params))?;
                 actions::start::<actions::NetworkDelete>(tx, p.project, params, None)
             })
             .await?;
@@ -239,7 +240,7 @@ fn start_on<K: Kind>(tx: &mut Tx, project: ProjectId, network: NetworkId, params
         // (the engine keeps one successor each): a stuck one must be resolved first.
         let waitable = tx.actions.get(h.0).is_some_and(|a| a.is_running()) && tx.successor(h).is_none();
         if !waitable {
-            return Err(Error::Locked { resource: network.as_ref(), action: h });
+            ensure_free(tx, &[network.as_ref()])?;
         }
     }
     actions::start::<K>(tx, project, params, holder)

@@ -182,7 +182,7 @@ impl Cloud {
                         .ok_or_else(|| Error::invalid_field("firewalls", format!("firewall {fw} not found")))?;
                     // A firewall action under way may still undo the rules the new
                     // server would be given.
-                    ensure_unlocked(tx, &[fw.as_ref()])?;
+                    super::ensure_free(tx, &[fw.as_ref()])?;
                 }
                 if let Some(group) = req.placement_group {
                     check_placement(tx, p, group, &config)?;
