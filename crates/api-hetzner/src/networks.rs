@@ -210,12 +210,21 @@ async fn list_network_members(
     listing: Listing,
 ) -> ApiResult<Response> {
     let id = network_id(&id)?;
-    let servers = match listing.params.all("type").as_slice() {
-        [] => None,
-        types if types.iter().all(|t| *t == "server") => Some(true),
-        types if types.iter().all(|t| *t == "load_balancer") => Some(false),
-        types if types.iter().all(|t| *t == "server" || *t == "load_balancer") => None,
-        _ => return Err(Error::invalid_field("type", "must be server or load_balancer").into()),
+    let is_server = listing
+        .params
+        .all("type")
+        .into_iter()
+        .map(|t| match t {
+            "server" => Ok(true),
+            "load_balancer" => Ok(false),
+            _ => Err(ApiError::from(Error::invalid_field("type", "must be server or load_balancer"))),
+        })
+        .collect::<ApiResult<Vec<bool>>>()?;
+    // Both types (or none) asked for: every member.
+    let servers = match (is_server.contains(&true), is_server.contains(&false)) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
     };
     let status = listing
         .params

@@ -226,7 +226,8 @@ type C<'a> = Ctx<'a, NetworkChangeParams>;
 fn change_network(tx: &mut Tx, c: &C) -> StepResult {
     let id = c.params.network;
     let current = tx.networks.get(id.0).ok_or_else(|| gone(id.as_ref()))?.clone();
-    let changed = c.params.change.apply(tx, &current).map_err(|e| ActionError::new(error_code(&e), e.to_string()))?;
+    // A change that waited for another may no longer fit: the action fails, saying why.
+    let changed = c.params.change.apply(tx, &current).map_err(|e| ActionError::new("action_failed", e.to_string()))?;
     let prior = Shape::of(&current);
     tx.put(Record::Network(Arc::new(changed)));
     Ok(Some(json!(prior)))
@@ -250,14 +251,6 @@ fn reapply_prior(s: &State, c: &C) -> Result<Call, ActionError> {
         prior.put_on(&mut network);
     }
     Ok(Call::ApplyNetwork(s.network_spec(&network)))
-}
-
-/// The code a waiting change fails with when it no longer fits the network.
-fn error_code(e: &Error) -> &'static str {
-    match e {
-        Error::Refused { reason: Refusal::InUse, .. } => "resource_in_use",
-        _ => "invalid_input",
-    }
 }
 
 static CHANGE_STEPS: [Step<NetworkChangeParams>; 2] = [

@@ -219,6 +219,8 @@ fn affected(tx: &Tx, before: &Firewall, after: &Firewall) -> Vec<ServerId> {
 
 /// Targets `fw` may be applied to: the project's servers with a public interface and
 /// valid selectors, none named twice, none it is applied to already.
+/// TODO-fidelity: Hetzner applies at most 5 firewalls to a server (selectors included);
+/// no limit is enforced here.
 fn check_apply(tx: &Tx, fw: &Firewall, targets: &[FirewallTarget]) -> Result<()> {
     for (i, t) in targets.iter().enumerate() {
         if targets[..i].contains(t) {

@@ -4,6 +4,7 @@ use super::{holder, Holder};
 use crate::data::State;
 use crate::ids::*;
 use crate::model::*;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// A network with the servers and load balancers attached to it.
@@ -16,18 +17,20 @@ pub struct NetworkView {
 }
 
 pub(crate) fn network_view(state: &State, network: &Arc<Network>) -> NetworkView {
-    let mut servers = Vec::new();
-    let mut load_balancers = Vec::new();
+    let mut servers = BTreeSet::new();
+    let mut load_balancers = BTreeSet::new();
     for nic in state.nics_in(network.id) {
         match nic.owner {
-            Attachee::Server(id) if !servers.contains(&id) => servers.push(id),
-            Attachee::LoadBalancer(id) if !load_balancers.contains(&id) => load_balancers.push(id),
-            _ => {}
-        }
+            Attachee::Server(id) => servers.insert(id),
+            Attachee::LoadBalancer(id) => load_balancers.insert(id),
+        };
     }
-    servers.sort();
-    load_balancers.sort();
-    NetworkView { network: network.clone(), servers, load_balancers, holder: holder(state, network.id.as_ref()) }
+    NetworkView {
+        network: network.clone(),
+        servers: servers.into_iter().collect(),
+        load_balancers: load_balancers.into_iter().collect(),
+        holder: holder(state, network.id.as_ref()),
+    }
 }
 
 /// Where a member's interface stands, from the action changing it.
