@@ -39,10 +39,19 @@ const COMMANDS: &[(&str, &str)] = &[
     ("volume_attach", "attach_volume"),
     ("volume_detach", "detach_volume"),
     ("volume_resize", "resize_volume"),
+    ("network_add_subnet", "add_subnet"),
+    ("network_delete_subnet", "delete_subnet"),
+    ("network_add_route", "add_route"),
+    ("network_delete_route", "delete_route"),
+    ("network_change_ip_range", "change_ip_range"),
+    ("firewall_set_rules", "set_firewall_rules"),
+    ("firewall_apply", "apply_firewall"),
+    ("firewall_remove", "remove_firewall"),
 ];
 
-/// Core kinds that have no Hetzner action.
-const HIDDEN: &[&str] = &["image_data_delete", "volume_delete"];
+/// Core kinds that have no Hetzner action. Hetzner creates and deletes networks without
+/// one (`201` with the network, `204`), and deletes volumes without one.
+const HIDDEN: &[&str] = &["image_data_delete", "network_create", "network_delete", "volume_delete"];
 
 /// Hetzner's command for a core kind, `None` for hidden kinds.
 pub fn command(kind: &str) -> Option<&'static str> {

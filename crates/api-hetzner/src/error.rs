@@ -104,6 +104,24 @@ fn refusal_code(reason: Refusal) -> &'static str {
         Refusal::AssignedElsewhere => "primary_ip_already_assigned",
         Refusal::IpVersionMismatch => "primary_ip_version_mismatch",
         Refusal::LoadBalancerTarget => "server_is_load_balancer_target",
+        Refusal::AlreadyApplied => "firewall_already_applied",
+        Refusal::TargetNotFound => "firewall_resource_not_found",
+        Refusal::AddedTwice => "server_already_added",
+        Refusal::NoPublicInterface => "private_net_only_server",
+        Refusal::Overlap => "networks_overlap",
+        // The document's answer to "a change is currently being performed"; both
+        // hcloud-go and hcloud-python retry it.
+        Refusal::Busy => "conflict",
+    }
+}
+
+/// The status of a refusal: 422, except a missing target, which the document answers
+/// with 404 (`apply_to_resources`, `remove_from_resources`), and a conflict (409).
+fn refusal_status(reason: Refusal) -> StatusCode {
+    match reason {
+        Refusal::TargetNotFound => StatusCode::NOT_FOUND,
+        Refusal::Busy => StatusCode::CONFLICT,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 
@@ -160,9 +178,7 @@ impl IntoResponse for ApiError {
                     ),
                     None,
                 ),
-                Error::Refused { reason, message } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, refusal_code(reason), message, None)
-                }
+                Error::Refused { reason, message } => (refusal_status(reason), refusal_code(reason), message, None),
                 Error::ResourceLimit { kind, limit } => (
                     StatusCode::FORBIDDEN,
                     "resource_limit_exceeded",

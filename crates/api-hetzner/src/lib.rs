@@ -31,6 +31,8 @@ pub mod request;
 mod actions;
 /// `/datacenters`.
 mod datacenters;
+/// `/firewalls` and their actions.
+mod firewalls;
 /// `/floating_ips` and their actions.
 mod floating_ips;
 /// `/images` and their actions.
@@ -41,6 +43,8 @@ mod isos;
 mod load_balancer_types;
 /// `/locations`.
 mod locations;
+/// `/networks`, their members and actions.
+mod networks;
 /// `/placement_groups`.
 mod placement_groups;
 /// `/pricing`.
@@ -87,6 +91,8 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(volumes::routes())
         .merge(placement_groups::routes())
         .merge(primary_ips::routes())
+        .merge(networks::routes())
+        .merge(firewalls::routes())
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(axum::middleware::from_fn(auth::envelope))

@@ -177,7 +177,7 @@ mod tests {
             "uniqueness_error",
         );
         let r = api.call_as(&api.token, Method::POST, "/volumes", None).await;
-        assert_error(&r, StatusCode::BAD_REQUEST, "invalid_input");
+        assert_error(&r, StatusCode::BAD_REQUEST, "json_error");
         // Nothing was made by the refused requests.
         assert_eq!(names(&api.get("/volumes").await.body), ["taken"]);
     }

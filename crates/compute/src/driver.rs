@@ -139,6 +139,9 @@ pub struct VmState {
     pub iso: Option<String>,
     /// Whether a rescue system is armed for its next boot.
     pub rescue: bool,
+    /// The firewall rules its public interface enforces.
+    #[serde(default)]
+    pub firewall: Vec<FirewallRuleSpec>,
 }
 
 /// Everything the control plane believes exists on the hypervisors, handed to

@@ -130,6 +130,20 @@ pub enum Refusal {
     IpVersionMismatch,
     /// The server's IPv4 address is a load balancer's target.
     LoadBalancerTarget,
+    /// Applied already (a firewall to a server or a label selector).
+    AlreadyApplied,
+    /// A resource the request names to apply something to (or remove it from) is not
+    /// there, or the thing is not applied to it.
+    TargetNotFound,
+    /// The same resource is named twice in one request.
+    AddedTwice,
+    /// The server has no public interface (no public IP) to apply a firewall to.
+    NoPublicInterface,
+    /// An address range overlaps one the request conflicts with (a server's networks).
+    Overlap,
+    /// Another change to the same resource is under way: the same request will succeed
+    /// once it is done (clients retry it).
+    Busy,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -235,6 +235,7 @@ impl Driver for SimDriver {
             vm.nics = spec.nics.iter().map(|n| (n.id, n.clone())).collect();
             vm.volumes = known.volumes.iter().copied().collect();
             vm.iso = known.iso.clone();
+            vm.firewall = known.firewall.clone();
             if known.rescue != (vm.rescue.is_some() || vm.in_rescue) {
                 vm.rescue = known.rescue.then(Vec::new);
                 vm.in_rescue = false;

@@ -3,7 +3,9 @@
 //! elapsed times are exact virtual durations, not wall-clock measurements.
 
 use super::*;
-use crate::driver::{CallContext, DiskSpec, DriverError, ImageRef, NoProgress, Progress, VmState};
+use crate::driver::{
+    CallContext, Direction, DiskSpec, DriverError, FirewallRuleSpec, ImageRef, NoProgress, Progress, VmState,
+};
 use crate::metrics::MetricKind;
 use chrono::{Duration as ChronoDuration, Utc};
 use std::sync::Arc;
@@ -45,7 +47,14 @@ fn spec(id: VmId) -> VmSpec {
 }
 
 fn inventory(vms: Vec<(VmSpec, PowerState)>) -> Inventory {
-    let vms = vms.into_iter().map(|(spec, power)| VmState { spec, power, volumes: vec![], iso: None, rescue: false });
+    let vms = vms.into_iter().map(|(spec, power)| VmState {
+        spec,
+        power,
+        volumes: vec![],
+        iso: None,
+        rescue: false,
+        firewall: vec![],
+    });
     Inventory { vms: vms.collect(), ..Inventory::default() }
 }
 
@@ -621,6 +630,12 @@ async fn restore_relearns_volumes_networks_and_attachments() {
             volumes: vec![50],
             iso: Some("a.iso".into()),
             rescue: true,
+            firewall: vec![FirewallRuleSpec {
+                direction: Direction::In,
+                protocol: "tcp".into(),
+                port: Some("22".into()),
+                addresses: vec!["0.0.0.0/0".into()],
+            }],
         }],
         volumes: vec![vol],
         networks: vec![net.clone()],
@@ -628,6 +643,7 @@ async fn restore_relearns_volumes_networks_and_attachments() {
     };
     d.restore(&inv).await.expect("restore");
     assert_eq!(d.volume(50).expect("volume").attached_to, Some(1));
+    assert_eq!(d.vm(1).expect("vm").firewall, inv.vms[0].firewall, "firewall rules are relearnt");
     let vm = d.vm(1).expect("vm");
     assert_eq!((vm.iso.as_deref(), vm.rescue.is_some()), (Some("a.iso"), true));
     assert_eq!(d.network(7), Some(net));

@@ -25,8 +25,10 @@
 //! - A step without undo says why in a comment.
 
 mod change_protection;
+mod firewall;
 mod floating_ip;
 mod image;
+mod network;
 mod placement;
 mod primary_ip;
 mod server_attach;
@@ -42,8 +44,10 @@ mod volume;
 pub(crate) mod steps;
 
 pub(crate) use change_protection::*;
+pub(crate) use firewall::*;
 pub(crate) use floating_ip::*;
 pub(crate) use image::*;
+pub(crate) use network::*;
 pub(crate) use placement::*;
 pub(crate) use primary_ip::*;
 pub(crate) use server_attach::*;
@@ -327,6 +331,16 @@ pub(crate) static REGISTRY: &[&dyn DynKind] = &[
     &Erased::<VolumeDetach>::new(),
     &Erased::<VolumeResize>::new(),
     &Erased::<VolumeDelete>::new(),
+    &Erased::<NetworkCreate>::new(),
+    &Erased::<NetworkDelete>::new(),
+    &Erased::<NetworkAddSubnet>::new(),
+    &Erased::<NetworkDeleteSubnet>::new(),
+    &Erased::<NetworkAddRoute>::new(),
+    &Erased::<NetworkDeleteRoute>::new(),
+    &Erased::<NetworkChangeIpRange>::new(),
+    &Erased::<FirewallSetRules>::new(),
+    &Erased::<FirewallApply>::new(),
+    &Erased::<FirewallRemove>::new(),
 ];
 
 /// The kind called `name`.

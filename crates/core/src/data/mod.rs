@@ -16,6 +16,7 @@
 
 mod actions;
 mod catalog;
+mod firewalls;
 mod ips;
 mod networks;
 mod placement_groups;
@@ -24,6 +25,7 @@ mod servers;
 mod table;
 mod volumes;
 
+pub(crate) use firewalls::firewall_applies;
 pub(crate) use networks::subnet_containing;
 pub use table::{Row, Table};
 

@@ -122,19 +122,7 @@ impl State {
     /// The firewall rules a server's public interface enforces: every rule of every
     /// firewall that applies to it.
     pub(crate) fn firewall_rules_of(&self, server: &Server) -> Vec<FirewallRuleSpec> {
-        self.firewalls_of(server)
-            .into_iter()
-            .flat_map(|fw| fw.rules.iter())
-            .map(|r| FirewallRuleSpec {
-                direction: r.direction,
-                protocol: r.protocol.clone(),
-                port: r.port.clone(),
-                addresses: match r.direction {
-                    Direction::In => r.source_ips.clone(),
-                    Direction::Out => r.destination_ips.clone(),
-                },
-            })
-            .collect()
+        self.firewall_rules_with(server, None)
     }
 
     /// The driver's view of an interface.
@@ -257,6 +245,7 @@ impl State {
                     volumes: self.volumes_of(srv.id).map(|v| v.id.0).collect(),
                     iso: srv.iso.and_then(|i| self.isos.get(i.0)).map(|i| i.name.clone()),
                     rescue: srv.rescue_enabled,
+                    firewall: self.firewall_rules_of(srv),
                 }
             })
             .collect();

@@ -8,8 +8,10 @@ pub mod admin;
 pub mod auth;
 pub mod backups;
 pub mod catalog;
+pub mod firewalls;
 pub mod images;
 pub mod ips;
+pub mod networks;
 pub mod placement_groups;
 pub mod server_actions;
 pub mod servers;
@@ -96,6 +98,18 @@ pub(crate) fn ensure_unprotected(
         return Err(Error::Protected { resource, operation });
     }
     Ok(())
+}
+
+/// Fails with a `Busy` refusal if an action holds one of `resources`: for changes the
+/// provider answers with a retryable conflict while another runs, not `locked`.
+pub(crate) fn ensure_free(state: &crate::data::State, resources: &[crate::ids::ResourceRef]) -> Result<()> {
+    match resources.iter().find(|r| state.lock_holder(**r).is_some()) {
+        Some(r) => Err(Error::refused(
+            crate::Refusal::Busy,
+            format!("{} {} is busy with another action; try again", r.kind.as_str(), r.id),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Validates a resource name: 1-128 characters, not blank.

@@ -239,18 +239,14 @@ impl Cloud {
                     }
                     ServerAction::DetachFromNetwork { network } => {
                         tx.network(pr, *network).map_err(|_| not_found_field("network", "network", network.0))?;
-                        let nic = tx.nic_in(id.as_ref(), *network).cloned().ok_or_else(|| {
-                            Error::invalid_field("network", format!("server is not attached to network {network}"))
-                        })?;
+                        let nic = tx.nic_in(id.as_ref(), *network).cloned().ok_or_else(|| not_attached(*network))?;
                         let params = AttachNicParams { server: id, nic: Nic::clone(&nic) };
                         actions::start::<ServerDetachFromNetwork>(tx, pr, params, None)?
                     }
                     ServerAction::ChangeAliasIps { network, alias_ips } => {
                         let net =
                             tx.network(pr, *network).map_err(|_| not_found_field("network", "network", network.0))?;
-                        let nic = tx.nic_in(id.as_ref(), *network).cloned().ok_or_else(|| {
-                            Error::invalid_field("network", format!("server is not attached to network {network}"))
-                        })?;
+                        let nic = tx.nic_in(id.as_ref(), *network).cloned().ok_or_else(|| not_attached(*network))?;
                         check_alias_ips(tx, net, Some(nic.id), nic.ip.as_deref(), alias_ips)?;
                         let params =
                             AliasParams { server: id, nic: nic.id, network: *network, alias_ips: alias_ips.clone() };
@@ -284,6 +280,10 @@ impl Cloud {
 
 fn not_found_field(field: &str, what: &str, id: i64) -> Error {
     Error::invalid_field(field, format!("{what} {id} not found"))
+}
+
+fn not_attached(network: NetworkId) -> Error {
+    Error::refused(crate::Refusal::NotAttached, format!("server is not attached to network {network}"))
 }
 
 /// The parameters of a change of type, after checking the server may make it.
@@ -328,8 +328,12 @@ fn attach_to_network(
 ) -> Result<Nic> {
     let net = tx.network(p.project, network).map_err(|_| not_found_field("network", "network", network.0))?.clone();
     if tx.nic_in(srv.id.as_ref(), network).is_some() {
-        return Err(Error::invalid_field("network", format!("server is already attached to network {network}")));
+        return Err(Error::refused(
+            crate::Refusal::AlreadyAttached,
+            format!("server is already attached to network {network}"),
+        ));
     }
+    check_overlap(tx, srv, &net)?;
     let zone = tx.location_of(srv.datacenter).and_then(|l| tx.zone_of(l)).unwrap_or_default().to_string();
     let ip = match ip {
         Some(ip) => {
@@ -339,7 +343,7 @@ fn attach_to_network(
                 return Err(Error::invalid_field("ip", "the subnet is in another network zone than the server"));
             }
             if ip == subnet.gateway || tx.private_ip_taken(network, &ip, None) {
-                return Err(Error::invalid_field("ip", format!("{ip} is already used")));
+                return Err(Error::refused(crate::Refusal::AddressTaken, format!("{ip} is not available")));
             }
             ip
         }
@@ -349,7 +353,10 @@ fn attach_to_network(
             .filter(|s| s.network_zone == zone && s.kind != SubnetKind::Vswitch)
             .find_map(|s| tx.free_private_ip(network, s))
             .ok_or_else(|| {
-                Error::invalid_field("network", format!("network {network} has no free address in {zone}"))
+                Error::refused(
+                    crate::Refusal::NoFreeAddress,
+                    format!("network {network} has no subnet with a free address in {zone}"),
+                )
             })?,
     };
     check_alias_ips(tx, &net, None, Some(&ip), &alias_ips)?;
@@ -365,7 +372,24 @@ fn check_alias_ips(tx: &Tx, net: &Network, nic: Option<NicId>, own: Option<&str>
             return Err(Error::invalid_field("alias_ips", format!("{alias} is in no subnet of the network")));
         }
         if Some(alias.as_str()) == own || aliases[..i].contains(alias) || tx.private_ip_taken(net.id, alias, nic) {
-            return Err(Error::invalid_field("alias_ips", format!("{alias} is already used")));
+            return Err(Error::refused(crate::Refusal::AddressTaken, format!("alias IP {alias} is not available")));
+        }
+    }
+    Ok(())
+}
+
+/// A server's networks must not overlap: its routes would be ambiguous.
+fn check_overlap(tx: &Tx, srv: &Server, net: &Network) -> Result<()> {
+    let range = |n: &Network| n.ip_range.parse::<ipnet::Ipv4Net>().ok();
+    let Some(new) = range(net) else { return Ok(()) };
+    let joined =
+        tx.nics_of(srv.id.as_ref()).into_iter().filter_map(|n| n.network).filter_map(|id| tx.networks.get(id.0));
+    for other in joined {
+        if range(other).is_some_and(|r| r.contains(&new) || new.contains(&r)) {
+            return Err(Error::refused(
+                crate::Refusal::Overlap,
+                format!("the range of network {} overlaps network {} of the server", net.id, other.id),
+            ));
         }
     }
     Ok(())

@@ -180,6 +180,9 @@ impl Cloud {
                         .get(fw.0)
                         .filter(|f| f.project == p.project)
                         .ok_or_else(|| Error::invalid_field("firewalls", format!("firewall {fw} not found")))?;
+                    // A firewall action under way may still undo the rules the new
+                    // server would be given.
+                    super::ensure_free(tx, &[fw.as_ref()])?;
                 }
                 if let Some(group) = req.placement_group {
                     check_placement(tx, p, group, &config)?;
@@ -269,10 +272,12 @@ impl Cloud {
                 }
                 srv.name = name;
             }
-            if let Some(labels) = labels {
-                srv.labels = labels;
-            }
             tx.put(crate::store::Record::Server(Arc::new(srv)));
+            // Label selectors of firewalls follow the labels: changing them may start
+            // applying or removing firewalls.
+            if let Some(labels) = labels {
+                super::firewalls::relabel_server(tx, id, labels)?;
+            }
             Ok(())
         })
         .await?;

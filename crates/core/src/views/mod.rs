@@ -2,12 +2,16 @@
 //! gathered under one lock so a page of 50 servers costs one lock, not 300. One module
 //! per resource.
 
+mod firewalls;
 mod images;
+mod networks;
 mod placement_groups;
 mod servers;
 mod volumes;
 
+pub use firewalls::*;
 pub use images::*;
+pub use networks::*;
 pub use placement_groups::*;
 pub use servers::*;
 pub use volumes::*;

@@ -9,7 +9,9 @@ use super::*;
 use crate::actions::REGISTRY;
 use crate::engine::hooks::Hook;
 use crate::ids::*;
+use crate::ops::firewalls::FirewallAction;
 use crate::ops::ips::{FloatingIpCreate, IpAction, PrimaryIpCreate};
+use crate::ops::networks::{NetworkAction, NetworkCreate, SubnetRequest};
 use crate::ops::volumes::{VolumeAction, VolumeCreate};
 use crate::store::Record;
 
@@ -57,37 +59,27 @@ async fn act(e: &Env, id: ServerId, op: ServerAction) -> ActionId {
     e.cloud.server_action(&e.p, id, op).await.unwrap_or_else(|err| panic!("{what}: {err}")).action.id
 }
 
-/// Records written directly, for resources whose own operations are not under test
-/// here: a network with one subnet in fsn1's zone, applied on the simulator too.
+/// A network with one subnet in fsn1's zone.
+fn network_req() -> NetworkCreate {
+    NetworkCreate {
+        name: "net".into(),
+        ip_range: "10.0.0.0/16".into(),
+        subnets: vec![SubnetRequest {
+            kind: SubnetKind::Cloud,
+            ip_range: Some("10.0.1.0/24".into()),
+            network_zone: "eu-central".into(),
+            vswitch_id: None,
+        }],
+        routes: vec![],
+        expose_routes_to_vswitch: false,
+        labels: Default::default(),
+    }
+}
+
+/// A network made by its own operation, settled.
 async fn network(e: &Env) -> NetworkId {
-    let id = e
-        .cloud
-        .write(|tx| {
-            let id = NetworkId(tx.next_id());
-            tx.put(Record::Network(Arc::new(Network {
-                id,
-                project: e.p.project,
-                name: "net".into(),
-                ip_range: "10.0.0.0/16".into(),
-                subnets: vec![Subnet {
-                    kind: SubnetKind::Cloud,
-                    ip_range: "10.0.1.0/24".into(),
-                    network_zone: "eu-central".into(),
-                    gateway: "10.0.0.1".into(),
-                    vswitch_id: None,
-                }],
-                routes: vec![],
-                expose_routes_to_vswitch: false,
-                protection: Protection::default(),
-                labels: Default::default(),
-                created: now(),
-            })));
-            Ok(id)
-        })
-        .await
-        .unwrap();
-    let spec = e.cloud.read(|s| s.network_spec(s.networks.get(id.0).unwrap()));
-    e.sim.apply_network(&spec, &stratus_compute::CallContext::now()).await.unwrap();
+    let id = e.cloud.network_create(&e.p, network_req()).await.expect("network").network.id;
+    settle(&e.cloud).await;
     id
 }
 
@@ -105,6 +97,16 @@ fn volume_req(name: &str) -> VolumeCreate {
     }
 }
 
+async fn network_action(e: &Env, id: NetworkId, op: NetworkAction) -> ActionId {
+    let what = format!("{op:?}");
+    e.cloud.network_action(&e.p, id, op).await.unwrap_or_else(|err| panic!("{what}: {err}")).id
+}
+
+fn route(destination: &str) -> Route {
+    Route { destination: destination.into(), gateway: "10.0.1.1".into() }
+}
+
+/// A detached volume in fsn1, stored on the simulator too.
 async fn volume(e: &Env) -> VolumeId {
     let id = e.cloud.volume_create(&e.p, volume_req("vol")).await.expect("create volume").volume.volume.id;
     settle(&e.cloud).await;
@@ -200,6 +202,30 @@ async fn prepare(e: &Env, kind: &str) -> Prep {
                 act(e, prep.server(), ServerAction::AddToPlacementGroup { group: prep.group.unwrap() }).await;
             }
         }
+        "network_create" => {}
+        "network_add_subnet"
+        | "network_delete_subnet"
+        | "network_add_route"
+        | "network_delete_route"
+        | "network_change_ip_range" => {
+            let net = network(e).await;
+            prep.network = Some(net);
+            match kind {
+                "network_delete_subnet" => {
+                    let req = SubnetRequest {
+                        kind: SubnetKind::Cloud,
+                        ip_range: Some("10.0.9.0/24".into()),
+                        network_zone: "eu-central".into(),
+                        vswitch_id: None,
+                    };
+                    network_action(e, net, NetworkAction::AddSubnet(req)).await;
+                }
+                "network_delete_route" => {
+                    network_action(e, net, NetworkAction::AddRoute(route("10.100.0.0/16"))).await;
+                }
+                _ => {}
+            }
+        }
         "primary_ip_assign" => {
             prep.server = Some(server(e, "s", false, false).await);
             let req = PrimaryIpCreate {
@@ -228,6 +254,21 @@ async fn prepare(e: &Env, kind: &str) -> Prep {
                     if kind == "server_disable_backup" {
                         e.cloud.sim_advance(24).await.unwrap();
                     }
+                }
+                "network_delete" => {
+                    let net = network(e).await;
+                    prep.network = Some(net);
+                    act(e, id, ServerAction::AttachToNetwork { network: net, ip: None, alias_ips: vec![] }).await;
+                }
+                "firewall_set_rules" | "firewall_apply" | "firewall_remove" => {
+                    let fw = firewall(e).await;
+                    prep.firewall = Some(fw);
+                    let target = match kind {
+                        // Applied by a selector the server's labels come to match.
+                        "firewall_apply" => FirewallTarget::LabelSelector("role=web".into()),
+                        _ => FirewallTarget::Server(id),
+                    };
+                    e.cloud.firewall_action(&e.p, fw, FirewallAction::ApplyTo(vec![target])).await.unwrap();
                 }
                 "server_attach_to_network" | "server_detach_from_network" | "server_change_alias_ips" => {
                     let net = network(e).await;
@@ -322,6 +363,59 @@ async fn trigger(e: &Env, kind: &str, prep: Prep) -> ActionId {
                 None => e.cloud.server_get(&e.p, prep.server()).expect(kind).ipv4.expect("ipv4").id,
             };
             return e.cloud.ip_action(&e.p, role, ip, op).await.unwrap().id;
+        }
+        "network_create" => {
+            return match e.cloud.network_create(&e.p, network_req()).await {
+                // Failing its first step fails the request; the action is on record.
+                Ok(_) | Err(Error::Unavailable { .. }) => newest(e, kind),
+                Err(other) => panic!("network create: {other}"),
+            };
+        }
+        "network_delete" => {
+            return match e.cloud.network_delete(&e.p, prep.network.unwrap()).await {
+                // Failing its first step fails the request; the action is on record.
+                Ok(()) | Err(Error::Unavailable { .. }) => newest(e, kind),
+                Err(other) => panic!("network delete: {other}"),
+            };
+        }
+        "network_add_subnet"
+        | "network_delete_subnet"
+        | "network_add_route"
+        | "network_delete_route"
+        | "network_change_ip_range" => {
+            let op = match kind {
+                "network_add_subnet" => NetworkAction::AddSubnet(SubnetRequest {
+                    kind: SubnetKind::Cloud,
+                    ip_range: None,
+                    network_zone: "eu-central".into(),
+                    vswitch_id: None,
+                }),
+                "network_delete_subnet" => NetworkAction::DeleteSubnet { ip_range: "10.0.9.0/24".into() },
+                "network_add_route" => NetworkAction::AddRoute(route("10.100.0.0/16")),
+                "network_delete_route" => NetworkAction::DeleteRoute(route("10.100.0.0/16")),
+                _ => NetworkAction::ChangeIpRange { ip_range: "10.0.0.0/15".into() },
+            };
+            return network_action(e, prep.network.unwrap(), op).await;
+        }
+        "firewall_set_rules" | "firewall_remove" => {
+            let fw = prep.firewall.unwrap();
+            let op = match kind {
+                "firewall_set_rules" => FirewallAction::SetRules(vec![FirewallRule {
+                    direction: Direction::In,
+                    protocol: "icmp".into(),
+                    port: None,
+                    source_ips: vec!["10.0.0.0/8".into()],
+                    destination_ips: vec![],
+                    description: Some("ping".into()),
+                }]),
+                _ => FirewallAction::RemoveFrom(vec![FirewallTarget::Server(prep.server())]),
+            };
+            return e.cloud.firewall_action(&e.p, fw, op).await.unwrap().id;
+        }
+        "firewall_apply" => {
+            let labels = [("role".to_string(), "web".to_string())].into_iter().collect();
+            e.cloud.server_update(&e.p, prep.server(), None, Some(labels)).await.unwrap();
+            return newest(e, kind);
         }
         "server_power_on" => ServerAction::PowerOn,
         "server_power_off" => ServerAction::PowerOff,

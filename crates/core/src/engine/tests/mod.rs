@@ -147,6 +147,7 @@ pub(super) fn check_agreement(s: &State, sim: &SimDriver) {
             s.nics_of(srv.id.as_ref()).into_iter().filter(|n| n.network.is_some()).map(|n| n.id.0).collect();
         let plugged: BTreeSet<i64> = vm.nics.values().filter(|n| n.network.is_some()).map(|n| n.id).collect();
         assert_eq!(private, plugged, "server {}: private interfaces", srv.id);
+        assert_eq!(s.firewall_rules_of(srv), vm.firewall, "server {}: firewall rules", srv.id);
     }
     let (volumes, networks, lbs) = sim.resource_ids();
     let records = |ids: Vec<i64>| ids;
