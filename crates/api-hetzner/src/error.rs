@@ -96,6 +96,12 @@ fn refusal_code(reason: Refusal) -> &'static str {
         Refusal::ManagedBySelector => "firewall_managed_by_label_selector",
         Refusal::AlreadyAssigned => "primary_ip_assigned",
         Refusal::LocationMismatch => "primary_ip_datacenter_mismatch",
+        Refusal::LbAlreadyAttached => "load_balancer_already_attached",
+        Refusal::LbNotAttached => "load_balancer_not_attached_to_network",
+        Refusal::PublicInterfaceDisabled => "load_balancer_public_interface_disabled",
+        Refusal::PublicTargets => "targets_without_use_private_ip",
+        Refusal::TypeTooSmall => "invalid_load_balancer_type",
+        Refusal::CloudResourceIp => "cloud_resource_ip_not_allowed",
     }
 }
 
