@@ -198,33 +198,37 @@ impl PrivateKey {
     }
 }
 
+/// A throwaway CA, for tests that issue managed certificates.
+#[cfg(test)]
+pub(crate) fn test_ca() -> crate::config::LocalCa {
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.distinguished_name.push(rcgen::DnType::CommonName, "Stratus test CA");
+    let cert = params.self_signed(&key).expect("self-signed");
+    crate::config::LocalCa::new(cert.pem(), key.serialize_pem()).expect("a valid CA")
+}
+
+/// A self-signed certificate for `names` (the first is its common name) and its key, as
+/// PEM, for tests that upload certificates.
+#[cfg(test)]
+pub(crate) fn test_certificate(names: &[&str]) -> (String, String) {
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let mut params =
+        rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).expect("params");
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(rcgen::DnType::CommonName, names[0]);
+    (params.self_signed(&key).expect("self-signed").pem(), key.serialize_pem())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::LocalCa;
-
-    fn self_signed(names: &[&str]) -> (String, rcgen::KeyPair) {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params =
-            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()).unwrap();
-        params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(rcgen::DnType::CommonName, names[0]);
-        (params.self_signed(&key).unwrap().pem(), key)
-    }
-
-    fn ca() -> LocalCa {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params.distinguished_name.push(rcgen::DnType::CommonName, "Stratus test CA");
-        let cert = params.self_signed(&key).unwrap();
-        LocalCa::new(cert.pem(), key.serialize_pem()).unwrap()
-    }
 
     #[test]
     fn an_uploaded_certificate_gives_its_names_fingerprint_and_validity() {
-        let (cert, key) = self_signed(&["example.com", "www.example.com"]);
-        let info = read_uploaded(&cert, &key.serialize_pem()).unwrap();
+        let (cert, key) = test_certificate(&["example.com", "www.example.com"]);
+        let info = read_uploaded(&cert, &key).unwrap();
         assert_eq!(info.domain_names, ["example.com", "www.example.com"]);
         assert_eq!(info.fingerprint.len(), 32 * 3 - 1);
         assert!(info.fingerprint.split(':').all(|b| b.len() == 2 && b == b.to_lowercase()));
@@ -244,15 +248,14 @@ mod tests {
 
     #[test]
     fn bad_chains_and_keys_are_refused() {
-        let (cert, key) = self_signed(&["a.example"]);
-        let (other_cert, other_key) = self_signed(&["b.example"]);
-        let key = key.serialize_pem();
+        let (cert, key) = test_certificate(&["a.example"]);
+        let (other_cert, other_key) = test_certificate(&["b.example"]);
         let cases = [
             ("garbage", "not pem".to_string(), key.clone(), "certificate"),
             ("a key as certificate", key.clone(), key.clone(), "certificate"),
             ("broken base64", cert.replace("MII", "!!"), key.clone(), "certificate"),
             ("out of order", format!("{cert}{other_cert}"), key.clone(), "certificate"),
-            ("someone else's key", cert.clone(), other_key.serialize_pem(), "private_key"),
+            ("someone else's key", cert.clone(), other_key, "private_key"),
             ("a certificate as key", cert.clone(), other_cert.clone(), "private_key"),
             ("no key", cert.clone(), String::new(), "private_key"),
         ];
@@ -268,7 +271,7 @@ mod tests {
 
     #[test]
     fn a_local_ca_issues_a_chain_that_reads_back() {
-        let ca = ca();
+        let ca = test_ca();
         let domains = vec!["shop.example.com".to_string(), "*.shop.example.com".to_string()];
         let now = crate::model::now();
         let (chain, key, info) = issue(&ca, &domains, now).unwrap();
@@ -281,9 +284,9 @@ mod tests {
 
     #[test]
     fn a_ca_must_be_a_ca_with_its_own_key() {
-        let (leaf, leaf_key) = self_signed(&["x.example"]);
-        assert!(check_ca(&leaf, &leaf_key.serialize_pem()).unwrap_err().contains("not a CA"));
-        let ca = ca();
+        let (leaf, leaf_key) = test_certificate(&["x.example"]);
+        assert!(check_ca(&leaf, &leaf_key).unwrap_err().contains("not a CA"));
+        let ca = test_ca();
         let other = rcgen::KeyPair::generate().unwrap();
         assert!(check_ca(ca.certificate_pem(), &other.serialize_pem()).unwrap_err().contains("does not belong"));
         assert!(check_ca("nope", ca.key_pem()).is_err());

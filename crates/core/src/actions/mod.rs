@@ -24,9 +24,11 @@
 //!   its output; its undo reads it back ([`Ctx::output`]).
 //! - A step without undo says why in a comment.
 
+mod certificate;
 mod change_protection;
 mod floating_ip;
 mod image;
+mod load_balancer;
 mod placement;
 mod primary_ip;
 mod server_attach;
@@ -40,9 +42,11 @@ mod server_resize;
 
 pub(crate) mod steps;
 
+pub(crate) use certificate::*;
 pub(crate) use change_protection::*;
 pub(crate) use floating_ip::*;
 pub(crate) use image::*;
+pub(crate) use load_balancer::*;
 pub(crate) use placement::*;
 pub(crate) use primary_ip::*;
 pub(crate) use server_attach::*;
@@ -320,6 +324,21 @@ pub(crate) static REGISTRY: &[&dyn DynKind] = &[
     &Erased::<FloatingIpUnassign>::new(),
     &Erased::<PrimaryIpAssign>::new(),
     &Erased::<PrimaryIpUnassign>::new(),
+    &Erased::<LoadBalancerCreate>::new(),
+    &Erased::<LoadBalancerDelete>::new(),
+    &Erased::<LoadBalancerAddService>::new(),
+    &Erased::<LoadBalancerUpdateService>::new(),
+    &Erased::<LoadBalancerDeleteService>::new(),
+    &Erased::<LoadBalancerAddTarget>::new(),
+    &Erased::<LoadBalancerRemoveTarget>::new(),
+    &Erased::<LoadBalancerChangeAlgorithm>::new(),
+    &Erased::<LoadBalancerChangeType>::new(),
+    &Erased::<LoadBalancerAttachToNetwork>::new(),
+    &Erased::<LoadBalancerDetachFromNetwork>::new(),
+    &Erased::<LoadBalancerEnablePublicInterface>::new(),
+    &Erased::<LoadBalancerDisablePublicInterface>::new(),
+    &Erased::<CertificateCreate>::new(),
+    &Erased::<CertificateRetry>::new(),
 ];
 
 /// The kind called `name`.

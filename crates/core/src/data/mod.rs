@@ -16,7 +16,9 @@
 
 mod actions;
 mod catalog;
+mod certificates;
 mod ips;
+mod load_balancers;
 mod networks;
 mod rows;
 mod servers;

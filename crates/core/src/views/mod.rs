@@ -2,10 +2,14 @@
 //! gathered under one lock so a page of 50 servers costs one lock, not 300. One module
 //! per resource.
 
+mod certificates;
 mod images;
+mod load_balancers;
 mod servers;
 
+pub use certificates::*;
 pub use images::*;
+pub use load_balancers::*;
 pub use servers::*;
 
 use crate::data::State;
