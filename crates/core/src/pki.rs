@@ -63,7 +63,8 @@ pub(crate) fn read_uploaded(chain_pem: &str, key_pem: &str) -> Result<ChainInfo,
 /// Checks a local CA: its certificate, and a key rcgen can sign with that belongs to it.
 pub(crate) fn check_ca(certificate_pem: &str, key_pem: &str) -> Result<(), String> {
     let blocks = pem_blocks(certificate_pem)?;
-    let pem = blocks.first().filter(|b| b.label == "CERTIFICATE").ok_or("the CA certificate is not a PEM CERTIFICATE")?;
+    let pem =
+        blocks.first().filter(|b| b.label == "CERTIFICATE").ok_or("the CA certificate is not a PEM CERTIFICATE")?;
     let cert = pem.parse_x509().map_err(|e| format!("the CA certificate cannot be read: {e}"))?;
     if !cert.is_ca() {
         return Err("the CA certificate is not a CA (basicConstraints CA:TRUE)".into());
@@ -139,7 +140,8 @@ fn info_of(cert: &x509_parser::certificate::X509Certificate<'_>, der: &[u8]) -> 
         Err(e) => return Err(format!("its subject alternative names cannot be read: {e}")),
     };
     if domain_names.is_empty() {
-        domain_names = cert.subject().iter_common_name().filter_map(|cn| cn.as_str().ok()).map(str::to_string).collect();
+        domain_names =
+            cert.subject().iter_common_name().filter_map(|cn| cn.as_str().ok()).map(str::to_string).collect();
     }
     let time = |t: &x509_parser::time::ASN1Time| {
         DateTime::from_timestamp(t.timestamp(), 0).ok_or_else(|| "its validity is out of range".to_string())
@@ -239,7 +241,8 @@ mod tests {
     fn rsa_pkcs1_and_sec1_keys_are_read() {
         let rsa = read_uploaded(include_str!("../testdata/pki/rsa.crt"), include_str!("../testdata/pki/rsa-pkcs1.key"));
         assert_eq!(rsa.unwrap().domain_names, ["rsa.example"]);
-        let ec = read_uploaded(include_str!("../testdata/pki/ec.crt"), include_str!("../testdata/pki/ec-p384-sec1.key"));
+        let ec =
+            read_uploaded(include_str!("../testdata/pki/ec.crt"), include_str!("../testdata/pki/ec-p384-sec1.key"));
         assert_eq!(ec.unwrap().domain_names, ["ec.example"], "no SAN: the common name");
         let crossed =
             read_uploaded(include_str!("../testdata/pki/rsa.crt"), include_str!("../testdata/pki/ec-p384-sec1.key"));

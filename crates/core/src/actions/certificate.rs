@@ -54,7 +54,8 @@ pub(crate) trait Issuance: Serialize + DeserializeOwned + Debug + Send + Sync + 
 
 fn begin_issuance<P: Issuance>(tx: &mut Tx, c: &Ctx<P>) -> StepResult {
     update_certificate(tx, c.params.certificate(), |cert| {
-        cert.status = Some(ManagedStatus { issuance: IssuanceStatus::Pending, renewal: RenewalStatus::Unavailable, error: None });
+        cert.status =
+            Some(ManagedStatus { issuance: IssuanceStatus::Pending, renewal: RenewalStatus::Unavailable, error: None });
     })?;
     Ok(None)
 }
@@ -68,7 +69,11 @@ fn mark_failed<P: Issuance>(tx: &mut Tx, c: &Ctx<P>) -> StepResult {
         .map(|u| u.error.clone())
         .unwrap_or_else(|| ActionError::new("issuance_failed", "the issuance did not complete"));
     update_certificate(tx, c.params.certificate(), |cert| {
-        cert.status = Some(ManagedStatus { issuance: IssuanceStatus::Failed, renewal: RenewalStatus::Unavailable, error: Some(error) });
+        cert.status = Some(ManagedStatus {
+            issuance: IssuanceStatus::Failed,
+            renewal: RenewalStatus::Unavailable,
+            error: Some(error),
+        });
     })?;
     Ok(None)
 }
@@ -87,8 +92,11 @@ fn issue<P: Issuance>(tx: &mut Tx, c: &Ctx<P>) -> StepResult {
         cert.not_valid_after = Some(issued.not_valid_after);
         // TODO-fidelity: Stratus does not renew managed certificates (Hetzner does, a
         // month before they expire); a retry after expiry issues a new one.
-        cert.status =
-            Some(ManagedStatus { issuance: IssuanceStatus::Completed, renewal: RenewalStatus::Unavailable, error: None });
+        cert.status = Some(ManagedStatus {
+            issuance: IssuanceStatus::Completed,
+            renewal: RenewalStatus::Unavailable,
+            error: None,
+        });
     })?;
     Ok(None)
 }

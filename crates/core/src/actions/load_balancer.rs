@@ -236,7 +236,9 @@ impl LbChange for ServiceParams {
     fn revert(&self, lb: &mut LoadBalancer, prior: Value) {
         let port = self.service.listen_port;
         match serde_json::from_value::<LbService>(prior) {
-            Ok(previous) => lb.services.iter_mut().filter(|s| s.listen_port == port).for_each(|s| *s = previous.clone()),
+            Ok(previous) => {
+                lb.services.iter_mut().filter(|s| s.listen_port == port).for_each(|s| *s = previous.clone())
+            }
             Err(_) => lb.services.retain(|s| s.listen_port != port),
         }
     }

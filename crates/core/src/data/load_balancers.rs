@@ -46,7 +46,12 @@ impl State {
 
     /// The address a load balancer reaches a server target at: its interface in the load
     /// balancer's network (`private`), else its public IPv4.
-    pub(crate) fn target_address(&self, server: ServerId, private: Option<NetworkId>, use_private_ip: bool) -> Option<String> {
+    pub(crate) fn target_address(
+        &self,
+        server: ServerId,
+        private: Option<NetworkId>,
+        use_private_ip: bool,
+    ) -> Option<String> {
         if use_private_ip {
             private.and_then(|net| self.nic_in(server.as_ref(), net)).and_then(|n| n.ip.clone())
         } else {
@@ -68,6 +73,11 @@ impl State {
     /// (`None`: in no network): the addresses it listens on, its services and the
     /// addresses its targets resolve to now. Steps that attach or detach an interface ask
     /// for the configuration as it will be, before the records change.
+    ///
+    /// TODO-fidelity: the data plane gets this at the load balancer's own actions only;
+    /// a server that starts or stops matching a label selector, changes addresses or is
+    /// deleted reaches it at the load balancer's next action (views and health follow at
+    /// once). Hetzner re-resolves targets continuously.
     pub(crate) fn load_balancer_spec_with(&self, lb: &LoadBalancer, private: Option<&Nic>) -> LoadBalancerSpec {
         let mut addresses: Vec<String> = if lb.public_interface {
             self.load_balancer_ips(lb.id).map(|ip| ip.address.clone()).collect()

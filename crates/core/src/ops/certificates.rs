@@ -2,8 +2,8 @@
 //! checked here) and managed ones (issued for domain names by the local CA, by an action).
 
 use super::{check_labels, check_limit, ensure_write, validate_name, ListFilter};
-use crate::actions::{self, CertificateCreate, CertificateRetry, CreateCertificateParams, Issued, Outcome};
 use crate::actions::RetryCertificateParams;
+use crate::actions::{self, CertificateCreate, CertificateRetry, CreateCertificateParams, Issued, Outcome};
 use crate::cloud::Cloud;
 use crate::engine::ensure_unlocked;
 use crate::error::{Error, Refusal, Result};
@@ -203,11 +203,14 @@ impl Cloud {
         ensure_write(p)?;
         let domains = self.read(|s| {
             let cert = s.certificate(p.project, id)?;
-            let failed = cert.status.as_ref().is_some_and(|st| {
-                st.issuance == IssuanceStatus::Failed || st.renewal == RenewalStatus::Failed
-            });
+            let failed = cert
+                .status
+                .as_ref()
+                .is_some_and(|st| st.issuance == IssuanceStatus::Failed || st.renewal == RenewalStatus::Failed);
             if cert.kind != CertificateKind::Managed || !failed {
-                return Err(Error::invalid("only a managed certificate whose issuance or renewal failed can be retried"));
+                return Err(Error::invalid(
+                    "only a managed certificate whose issuance or renewal failed can be retried",
+                ));
             }
             Ok(cert.domain_names.clone())
         })?;

@@ -4,8 +4,8 @@
 //! interface before its action starts; the actions (`crate::actions::load_balancer`)
 //! only carry it out.
 
-use super::servers::{check_metrics_query, new_nic};
 use super::server_actions::validate_ptr;
+use super::servers::{check_metrics_query, new_nic};
 use super::{addresses, check_labels, check_limit, ensure_unprotected, ensure_write, validate_name, ListFilter, Ref};
 use crate::actions::{self, *};
 use crate::cloud::Cloud;
@@ -332,9 +332,12 @@ impl Cloud {
                 }
                 LoadBalancerAction::RemoveTarget(kind) => {
                     let kind = normalized(kind, "")?;
-                    let target = lb.targets.iter().find(|t| t.kind == kind).cloned().ok_or_else(|| {
-                        Error::invalid_field("type", "the load balancer has no such target")
-                    })?;
+                    let target = lb
+                        .targets
+                        .iter()
+                        .find(|t| t.kind == kind)
+                        .cloned()
+                        .ok_or_else(|| Error::invalid_field("type", "the load balancer has no such target"))?;
                     let params = TargetParams { lb: id, target, remove: true };
                     actions::start::<LoadBalancerRemoveTarget>(tx, pr, params, None)
                 }
@@ -382,7 +385,10 @@ impl Cloud {
                 LoadBalancerAction::ChangeDnsPtr { ip, ptr } => {
                     let owner = tx.load_balancer_ips(id).find(|a| addresses::contains(&a.address, &ip)).cloned();
                     let Some(owner) = owner else {
-                        return Err(Error::invalid_field("ip", format!("{ip} is not an address of this load balancer")));
+                        return Err(Error::invalid_field(
+                            "ip",
+                            format!("{ip} is not an address of this load balancer"),
+                        ));
                     };
                     validate_ptr(ptr.as_deref())?;
                     let params = DnsPtrParams { ip: owner.id, address: ip, ptr, on: vec![id.as_ref()] };
@@ -476,7 +482,9 @@ fn private_ip(
     ip_range: Option<&str>,
     field: &str,
 ) -> Result<String> {
-    let net = tx.network(p.project, network).map_err(|_| Error::invalid_field(field, format!("network {network} not found")))?;
+    let net = tx
+        .network(p.project, network)
+        .map_err(|_| Error::invalid_field(field, format!("network {network} not found")))?;
     let in_zone = |s: &&Subnet| s.network_zone == zone && s.kind != SubnetKind::Vswitch;
     if let Some(ip) = ip {
         let subnet = crate::data::subnet_containing(net, ip)
@@ -504,7 +512,8 @@ fn private_ip(
 /// The interface through which the load balancer is in `network`, if it may leave it:
 /// targets reached over that network, or no public interface, need it to stay.
 fn detachable(tx: &Tx, p: &Principal, lb: &LoadBalancer, network: NetworkId) -> Result<Nic> {
-    tx.network(p.project, network).map_err(|_| Error::invalid_field("network", format!("network {network} not found")))?;
+    tx.network(p.project, network)
+        .map_err(|_| Error::invalid_field("network", format!("network {network} not found")))?;
     let nic = tx
         .nic_in(lb.id.as_ref(), network)
         .ok_or_else(|| not_attached(&format!("the load balancer is not attached to network {network}")))?;
@@ -581,11 +590,18 @@ fn build_service(
             return Err(Error::invalid_field(&field("http"), "is only for http and https services"))
         }
         LbProtocol::Tcp => None,
-        _ => Some(build_http(s, p, protocol, current.and_then(|c| c.http.as_ref()), req.http.as_ref(), &field("http."))?),
+        _ => {
+            Some(build_http(s, p, protocol, current.and_then(|c| c.http.as_ref()), req.http.as_ref(), &field("http."))?)
+        }
     };
     let current_check = current.map(|c| c.health_check.clone());
-    let health_check =
-        build_health_check(protocol, destination_port, current_check, req.health_check.as_ref(), &field("health_check."))?;
+    let health_check = build_health_check(
+        protocol,
+        destination_port,
+        current_check,
+        req.health_check.as_ref(),
+        &field("health_check."),
+    )?;
     let service = LbService {
         protocol,
         listen_port,
@@ -600,7 +616,10 @@ fn build_service(
     if certificates > lb_type.max_assigned_certificates as usize {
         return Err(Error::invalid_field(
             &field("http.certificates"),
-            format!("load balancer type {} allows at most {} certificates", lb_type.name, lb_type.max_assigned_certificates),
+            format!(
+                "load balancer type {} allows at most {} certificates",
+                lb_type.name, lb_type.max_assigned_certificates
+            ),
         ));
     }
     if services.len() > lb_type.max_services as usize {
@@ -645,7 +664,8 @@ fn build_http(
         sticky_sessions: req.sticky_sessions.unwrap_or(base.sticky_sessions),
         timeout_idle: req.timeout_idle.unwrap_or(base.timeout_idle),
     };
-    if http.cookie_name.is_empty() || !http.cookie_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
+    if http.cookie_name.is_empty() || !http.cookie_name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    {
         return Err(Error::invalid_field(&field("cookie_name"), "must be letters, digits, '-' or '_'"));
     }
     for (name, value) in [("cookie_lifetime", http.cookie_lifetime), ("timeout_idle", http.timeout_idle)] {
@@ -747,7 +767,8 @@ fn build_check_http(
         return Err(Error::invalid_field(&field("path"), "must start with / and contain no spaces"));
     }
     // Codes such as `200` or `2??`; Hetzner's own example joins several with commas.
-    let code = |c: &str| !c.is_empty() && c.len() <= 3 && c.bytes().all(|b| b.is_ascii_digit() || b == b'?' || b == b'*');
+    let code =
+        |c: &str| !c.is_empty() && c.len() <= 3 && c.bytes().all(|b| b.is_ascii_digit() || b == b'?' || b == b'*');
     if http.status_codes.is_empty() || !http.status_codes.iter().all(|c| c.split(',').all(code)) {
         return Err(Error::invalid_field(&field("status_codes"), "must be status codes such as 200 or 2??"));
     }
@@ -759,8 +780,9 @@ fn build_check_http(
 fn normalized(kind: LbTargetKind, at: &str) -> Result<LbTargetKind> {
     match kind {
         LbTargetKind::Ip(ip) => {
-            let addr: IpAddr =
-                ip.parse().map_err(|_| Error::invalid_field(&format!("{at}ip.ip"), format!("{ip} is not an IP address")))?;
+            let addr: IpAddr = ip
+                .parse()
+                .map_err(|_| Error::invalid_field(&format!("{at}ip.ip"), format!("{ip} is not an IP address")))?;
             Ok(LbTargetKind::Ip(addr.to_string()))
         }
         LbTargetKind::LabelSelector(sel) => {
@@ -800,7 +822,10 @@ fn check_target(
         LbTargetKind::LabelSelector(_) => {}
         LbTargetKind::Ip(ip) => {
             if private {
-                return Err(Error::invalid_field(&field("use_private_ip"), "is only for server and label_selector targets"));
+                return Err(Error::invalid_field(
+                    &field("use_private_ip"),
+                    "is only for server and label_selector targets",
+                ));
             }
             if cloud_address(s, ip) {
                 return Err(Error::refused(

@@ -81,7 +81,13 @@ pub(crate) fn load_balancer_view(state: &State, lb: &Arc<LoadBalancer>) -> Optio
 
 /// Simulated health: a server answers while it runs and can be reached the way the
 /// target says (its public IPv4, or its address in the load balancer's network).
-fn server_health(state: &State, lb: &LoadBalancer, network: Option<NetworkId>, server: &Server, private: bool) -> Vec<ServiceHealth> {
+fn server_health(
+    state: &State,
+    lb: &LoadBalancer,
+    network: Option<NetworkId>,
+    server: &Server,
+    private: bool,
+) -> Vec<ServiceHealth> {
     let up = server.status == ServerStatus::Running && state.target_address(server.id, network, private).is_some();
     let status = if up { HealthStatus::Healthy } else { HealthStatus::Unhealthy };
     lb.services.iter().map(|s| ServiceHealth { listen_port: s.listen_port, status }).collect()
@@ -92,18 +98,27 @@ fn target_view(state: &State, lb: &LoadBalancer, network: Option<NetworkId>, tar
     let (health, selected) = match &target.kind {
         LbTargetKind::Server(_) => {
             let health = servers.first().map(|s| server_health(state, lb, network, s, target.use_private_ip));
-            let down = || lb.services.iter().map(|s| ServiceHealth { listen_port: s.listen_port, status: HealthStatus::Unhealthy }).collect();
+            let down = || {
+                lb.services
+                    .iter()
+                    .map(|s| ServiceHealth { listen_port: s.listen_port, status: HealthStatus::Unhealthy })
+                    .collect()
+            };
             (health.unwrap_or_else(down), Vec::new())
         }
         LbTargetKind::LabelSelector(_) => {
             let selected = servers
                 .iter()
-                .map(|s| SelectedServer { server: s.id, health: server_health(state, lb, network, s, target.use_private_ip) })
+                .map(|s| SelectedServer {
+                    server: s.id,
+                    health: server_health(state, lb, network, s, target.use_private_ip),
+                })
                 .collect();
             (Vec::new(), selected)
         }
         LbTargetKind::Ip(_) => {
-            let unknown = lb.services.iter().map(|s| ServiceHealth { listen_port: s.listen_port, status: HealthStatus::Unknown });
+            let unknown =
+                lb.services.iter().map(|s| ServiceHealth { listen_port: s.listen_port, status: HealthStatus::Unknown });
             (unknown.collect(), Vec::new())
         }
     };

@@ -270,7 +270,10 @@ async fn prepare_lb(e: &Env, kind: &str) -> Prep {
             prep.lb = Some(load_balancer(e, lb_req("lb", None)).await);
             if kind == "load_balancer_remove_target" {
                 let target = LbTarget { kind: LbTargetKind::Server(prep.server()), use_private_ip: false };
-                e.cloud.load_balancer_action(&e.p, prep.lb.unwrap(), LoadBalancerAction::AddTarget(target)).await.unwrap();
+                e.cloud
+                    .load_balancer_action(&e.p, prep.lb.unwrap(), LoadBalancerAction::AddTarget(target))
+                    .await
+                    .unwrap();
             }
         }
         "load_balancer_attach_to_network" => {

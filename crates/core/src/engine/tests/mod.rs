@@ -8,6 +8,7 @@
 
 mod failures;
 mod generic;
+mod load_balancers;
 mod testdriver;
 
 use crate::data::State;
@@ -178,7 +179,12 @@ pub(super) fn check_agreement(s: &State, sim: &SimDriver) {
         assert_eq!(sim.volume(v.id.0).and_then(|sv| sv.attached_to), v.server.map(|s| s.0), "volume {}", v.id);
     }
     for lb in s.load_balancers.all() {
-        assert_eq!(sim.load_balancer(lb.id.0), Some(s.load_balancer_spec(lb)), "load balancer {}: configuration", lb.id);
+        assert_eq!(
+            sim.load_balancer(lb.id.0),
+            Some(s.load_balancer_spec(lb)),
+            "load balancer {}: configuration",
+            lb.id
+        );
     }
 }
 
