@@ -35,6 +35,21 @@ const COMMANDS: &[(&str, &str)] = &[
     ("floating_ip_unassign", "unassign_floating_ip"),
     ("primary_ip_assign", "assign_primary_ip"),
     ("primary_ip_unassign", "unassign_primary_ip"),
+    ("load_balancer_create", "create_load_balancer"),
+    ("load_balancer_delete", "delete_load_balancer"),
+    ("load_balancer_add_service", "add_service"),
+    ("load_balancer_update_service", "update_service"),
+    ("load_balancer_delete_service", "delete_service"),
+    ("load_balancer_add_target", "add_target"),
+    ("load_balancer_remove_target", "remove_target"),
+    ("load_balancer_change_algorithm", "change_algorithm"),
+    ("load_balancer_change_type", "change_load_balancer_type"),
+    ("load_balancer_attach_to_network", "attach_to_network"),
+    ("load_balancer_detach_from_network", "detach_from_network"),
+    ("load_balancer_enable_public_interface", "enable_public_interface"),
+    ("load_balancer_disable_public_interface", "disable_public_interface"),
+    ("certificate_create", "create_certificate"),
+    ("certificate_retry", "issue_certificate"),
 ];
 
 /// Core kinds that have no Hetzner action.

@@ -16,6 +16,8 @@ pub mod request;
 
 /// `/actions`.
 mod actions;
+/// `/certificates` and their actions.
+mod certificates;
 /// `/datacenters`.
 mod datacenters;
 /// `/floating_ips` and their actions.
@@ -26,6 +28,8 @@ mod images;
 mod isos;
 /// `/load_balancer_types`.
 mod load_balancer_types;
+/// `/load_balancers`, their actions and metrics.
+mod load_balancers;
 /// `/locations`.
 mod locations;
 /// `/placement_groups`.
@@ -59,6 +63,8 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(images::routes())
         .merge(server_types::routes())
         .merge(load_balancer_types::routes())
+        .merge(load_balancers::routes())
+        .merge(certificates::routes())
         .merge(locations::routes())
         .merge(datacenters::routes())
         .merge(isos::routes())

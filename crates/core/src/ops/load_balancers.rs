@@ -808,6 +808,9 @@ fn check_target(
     let field = |name: &str| format!("{at}{name}");
     let kind = normalized(target.kind.clone(), at)?;
     let private = target.use_private_ip;
+    if private && matches!(kind, LbTargetKind::Ip(_)) {
+        return Err(Error::invalid_field(&field("use_private_ip"), "is only for server and label_selector targets"));
+    }
     if private && network.is_none() {
         return Err(not_attached("the load balancer is not attached to a network"));
     }
@@ -821,12 +824,6 @@ fn check_target(
         LbTargetKind::Server(id) => check_server_target(s, lb, network, *id, private, &field("server.id"))?,
         LbTargetKind::LabelSelector(_) => {}
         LbTargetKind::Ip(ip) => {
-            if private {
-                return Err(Error::invalid_field(
-                    &field("use_private_ip"),
-                    "is only for server and label_selector targets",
-                ));
-            }
             if cloud_address(s, ip) {
                 return Err(Error::refused(
                     Refusal::CloudResourceIp,
