@@ -254,8 +254,8 @@ mod tests {
                 "services[0].http.certificates",
             ),
             (
-                "health check over https",
-                with("services", json!([{"protocol": "http", "health_check": {"protocol": "https"}}])),
+                "unknown health check protocol",
+                with("services", json!([{"protocol": "http", "health_check": {"protocol": "udp"}}])),
                 "services[0].health_check.protocol",
             ),
             (
@@ -493,6 +493,10 @@ mod tests {
         );
         assert_eq!(service["health_check"]["interval"], 15, "what is not given stays");
         assert_eq!(service["http"]["cookie_name"], "HCLBSTICKY");
+        // Ansible may ask for an https health check: http settings, over TLS.
+        act(&api, id, "update_service", json!({"listen_port": 80, "health_check": {"protocol": "https"}})).await;
+        let check = get_lb(&api, id).await["services"][0]["health_check"].clone();
+        assert_eq!((check["protocol"].as_str(), check["http"]["path"].as_str()), (Some("https"), Some("/up")));
         // Changing the protocol to tcp drops the http settings.
         act(
             &api,

@@ -2,8 +2,9 @@
 //! checked here) and managed ones (issued for domain names by the local CA, by an action).
 
 use super::{check_labels, check_limit, ensure_write, validate_name, ListFilter};
-use crate::actions::RetryCertificateParams;
-use crate::actions::{self, CertificateCreate, CertificateRetry, CreateCertificateParams, Issued, Outcome};
+use crate::actions::{
+    self, CertificateCreate, CertificateRetry, CreateCertificateParams, Issued, Outcome, RetryCertificateParams,
+};
 use crate::cloud::Cloud;
 use crate::engine::ensure_unlocked;
 use crate::error::{Error, Refusal, Result};

@@ -722,19 +722,20 @@ fn build_health_check(
     check.interval = req.interval.unwrap_or(check.interval);
     check.timeout = req.timeout.unwrap_or(check.timeout);
     check.retries = req.retries.unwrap_or(check.retries);
-    if check.protocol == LbProtocol::Https {
-        return Err(Error::invalid_field(&field("protocol"), "must be tcp or http"));
-    }
     check_port(&field("port"), check.port)?;
     for (name, value) in [("interval", check.interval), ("timeout", check.timeout)] {
         if value == 0 {
             return Err(Error::invalid_field(&field(name), "must be at least 1 second"));
         }
     }
+    // The document offers tcp and http checks; the Ansible collection also sends https,
+    // which checks over TLS with the same http settings.
     check.http = match check.protocol {
-        LbProtocol::Http => Some(build_check_http(check.http.take(), req.http.as_ref(), &field("http."))?),
-        _ if req.http.is_some() => return Err(Error::invalid_field(&field("http"), "is only for http health checks")),
-        _ => None,
+        LbProtocol::Tcp if req.http.is_some() => {
+            return Err(Error::invalid_field(&field("http"), "is only for http and https health checks"))
+        }
+        LbProtocol::Tcp => None,
+        _ => Some(build_check_http(check.http.take(), req.http.as_ref(), &field("http."))?),
     };
     Ok(check)
 }
