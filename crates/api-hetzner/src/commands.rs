@@ -47,11 +47,22 @@ const COMMANDS: &[(&str, &str)] = &[
     ("firewall_set_rules", "set_firewall_rules"),
     ("firewall_apply", "apply_firewall"),
     ("firewall_remove", "remove_firewall"),
+    ("load_balancer_create", "create_load_balancer"),
+    ("load_balancer_delete", "delete_load_balancer"),
+    ("load_balancer_add_service", "add_service"),
+    ("load_balancer_update_service", "update_service"),
+    ("load_balancer_delete_service", "delete_service"),
+    ("load_balancer_add_target", "add_target"),
+    ("load_balancer_remove_target", "remove_target"),
+    ("load_balancer_change_algorithm", "change_algorithm"),
+    ("load_balancer_change_type", "change_load_balancer_type"),
+    ("load_balancer_attach_to_network", "attach_to_network"),
+    ("load_balancer_detach_from_network", "detach_from_network"),
+    ("load_balancer_enable_public_interface", "enable_public_interface"),
+    ("load_balancer_disable_public_interface", "disable_public_interface"),
+    ("certificate_create", "create_certificate"),
+    ("certificate_retry", "issue_certificate"),
 ];
-
-/// Core kinds that have no Hetzner action. Hetzner creates and deletes networks without
-/// one (`201` with the network, `204`), and deletes volumes without one.
-const HIDDEN: &[&str] = &["image_data_delete", "network_create", "network_delete", "volume_delete"];
 
 /// Hetzner's command for a core kind, `None` for hidden kinds.
 pub fn command(kind: &str) -> Option<&'static str> {
@@ -79,6 +90,10 @@ pub fn all_commands() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Core kinds that have no Hetzner action. Hetzner creates and deletes networks without
+    /// one (`201` with the network, `204`), and deletes volumes without one.
+    const HIDDEN: &[&str] = &["image_data_delete", "network_create", "network_delete", "volume_delete"];
 
     #[test]
     fn every_core_kind_has_a_command_or_is_hidden() {

@@ -112,6 +112,12 @@ fn refusal_code(reason: Refusal) -> &'static str {
         // The document's answer to "a change is currently being performed"; both
         // hcloud-go and hcloud-python retry it.
         Refusal::Busy => "conflict",
+        Refusal::LbAlreadyAttached => "load_balancer_already_attached",
+        Refusal::LbNotAttached => "load_balancer_not_attached_to_network",
+        Refusal::PublicInterfaceDisabled => "load_balancer_public_interface_disabled",
+        Refusal::PublicTargets => "targets_without_use_private_ip",
+        Refusal::TypeTooSmall => "invalid_load_balancer_type",
+        Refusal::CloudResourceIp => "cloud_resource_ip_not_allowed",
     }
 }
 

@@ -29,6 +29,8 @@ pub mod request;
 
 /// `/actions`.
 mod actions;
+/// `/certificates` and their actions.
+mod certificates;
 /// `/datacenters`.
 mod datacenters;
 /// `/firewalls` and their actions.
@@ -41,6 +43,8 @@ mod images;
 mod isos;
 /// `/load_balancer_types`.
 mod load_balancer_types;
+/// `/load_balancers`, their actions and metrics.
+mod load_balancers;
 /// `/locations`.
 mod locations;
 /// `/networks`, their members and actions.
@@ -84,6 +88,8 @@ pub fn router(cloud: Cloud) -> Router {
         .merge(images::routes())
         .merge(server_types::routes())
         .merge(load_balancer_types::routes())
+        .merge(load_balancers::routes())
+        .merge(certificates::routes())
         .merge(locations::routes())
         .merge(datacenters::routes())
         .merge(isos::routes())

@@ -51,6 +51,8 @@ pub(crate) fn render(t: &LoadBalancerType, locations: &[Arc<Location>], list: &P
         "max_targets": t.max_targets,
         "max_assigned_certificates": t.max_assigned_certificates,
         "deprecated": render::ts_opt(t.deprecated),
+        // Not in the document; the clients read it, as for server types.
+        "deprecation": render::deprecation(t.deprecated),
         "prices": prices(t, locations, list),
     })
 }

@@ -111,7 +111,8 @@ pub fn price(net: Money, vat_basis_points: i64, decimals: usize) -> Value {
     json!({"net": net.to_decimal(decimals), "gross": net.with_vat(vat_basis_points).to_decimal(decimals)})
 }
 
-fn deprecation(d: Option<DateTime<Utc>>) -> Value {
+/// Hetzner's `deprecation` object (announced, unavailable after), `null` if not deprecated.
+pub fn deprecation(d: Option<DateTime<Utc>>) -> Value {
     d.map_or(Value::Null, |d| json!({"announced": ts(d), "unavailable_after": ts(d)}))
 }
 

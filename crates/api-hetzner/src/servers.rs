@@ -26,7 +26,7 @@ use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus, S
 use stratus_core::ops::servers::{ServerCreate, ServerFilter, ServerOrder};
 use stratus_core::views::{DatacenterView, ServerView};
 use stratus_core::{Cloud, Error};
-use stratus_core::{MetricKind, MetricsQuery};
+use stratus_core::{MetricKind, MetricSeries, MetricsQuery};
 
 pub fn routes() -> Router<Cloud> {
     Router::new()
@@ -288,29 +288,26 @@ fn time_param(params: &Params, key: &str) -> ApiResult<DateTime<Utc>> {
         .map_err(|_| Error::invalid_field(key, "must be an RFC 3339 timestamp").into())
 }
 
-/// `GET /servers/{id}/metrics`: seed 002, "Servers" › "Get Metrics for a Server".
-async fn get_metrics_for_server(
-    State(cloud): State<Cloud>,
-    Auth(p): Auth,
-    id: IdPath,
-    params: Params,
-) -> ApiResult<Response> {
-    let id = server_id(&id)?;
+/// The `type`s, `start`, `end` and `step` of a metrics request, with `kind` naming each
+/// type. Hetzner's documented behaviour: about `default_samples` samples without
+/// `step`, never more than 500 with one (the step is widened instead).
+pub(crate) fn metrics_query(
+    params: &Params,
+    kind: impl Fn(&str) -> Option<MetricKind>,
+    default_samples: i64,
+) -> ApiResult<MetricsQuery> {
     let kinds = params
         .all("type")
         .into_iter()
-        .map(|t| match t {
-            "cpu" => Ok(MetricKind::Cpu),
-            "disk" => Ok(MetricKind::Disk),
-            "network" => Ok(MetricKind::Network),
-            _ => Err(ApiError::from(Error::invalid_field("type", format!("unknown metric type '{t}'")))),
+        .map(|t| {
+            kind(t).ok_or_else(|| ApiError::from(Error::invalid_field("type", format!("unknown metric type '{t}'"))))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     if kinds.is_empty() {
         return Err(Error::invalid_field("type", "is required").into());
     }
-    let start = time_param(&params, "start")?;
-    let end = time_param(&params, "end")?;
+    let start = time_param(params, "start")?;
+    let end = time_param(params, "end")?;
     let asked = match params.get("step") {
         None => None,
         Some(raw) => Some(
@@ -320,12 +317,14 @@ async fn get_metrics_for_server(
                 .ok_or_else(|| Error::invalid_field("step", "must be a positive integer"))?,
         ),
     };
-    // Hetzner's documented behaviour: about 100 samples without `step`, never more than
-    // 500 with one (the step is widened instead).
     let span = (end - start).num_seconds().max(1);
     let floor = |samples: i64| u32::try_from((span + samples - 1) / samples).unwrap_or(u32::MAX).max(1);
-    let step = asked.map_or_else(|| floor(DEFAULT_SAMPLES), |s| s.max(floor(MAX_SAMPLES)));
-    let series = cloud.server_metrics(&p, id, MetricsQuery { kinds, start, end, step }).await?;
+    let step = asked.map_or_else(|| floor(default_samples), |s| s.max(floor(MAX_SAMPLES)));
+    Ok(MetricsQuery { kinds, start, end, step })
+}
+
+/// The `metrics` answer: each series as `[timestamp, "value"]` pairs.
+pub(crate) fn metrics_answer(query: &MetricsQuery, series: Vec<MetricSeries>) -> Response {
     let time_series: Map<String, Value> = series
         .into_iter()
         .map(|s| {
@@ -333,13 +332,32 @@ async fn get_metrics_for_server(
             (s.name, json!({ "values": values }))
         })
         .collect();
-    Ok(Json(json!({"metrics": {
-        "start": render::ts(start),
-        "end": render::ts(end),
-        "step": step,
+    Json(json!({"metrics": {
+        "start": render::ts(query.start),
+        "end": render::ts(query.end),
+        "step": query.step,
         "time_series": time_series,
     }}))
-    .into_response())
+    .into_response()
+}
+
+/// `GET /servers/{id}/metrics`: seed 002, "Servers" › "Get Metrics for a Server".
+async fn get_metrics_for_server(
+    State(cloud): State<Cloud>,
+    Auth(p): Auth,
+    id: IdPath,
+    params: Params,
+) -> ApiResult<Response> {
+    let id = server_id(&id)?;
+    let kind = |t: &str| match t {
+        "cpu" => Some(MetricKind::Cpu),
+        "disk" => Some(MetricKind::Disk),
+        "network" => Some(MetricKind::Network),
+        _ => None,
+    };
+    let query = metrics_query(&params, kind, DEFAULT_SAMPLES)?;
+    let series = cloud.server_metrics(&p, id, query.clone()).await?;
+    Ok(metrics_answer(&query, series))
 }
 
 /// `GET /servers/{id}/actions`: seed 002, "Server Actions" › "Get all Actions for a Server".

@@ -23,6 +23,42 @@ pub struct Config {
     /// How many servers a spread placement group may hold: each needs a host of its
     /// own, and this is how many hosts a group may spread over.
     pub spread_group_limit: u32,
+    /// The certificate authority that issues managed certificates. Without one, their
+    /// issuance fails (Stratus cannot reach a public CA such as Let's Encrypt).
+    pub local_ca: Option<LocalCa>,
+}
+
+/// A certificate authority Stratus signs managed certificates with: its certificate and
+/// private key, as PEM. Checked when made, so a bad CA stops `serve` at start-up rather
+/// than failing every issuance.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LocalCa {
+    certificate_pem: String,
+    key_pem: String,
+}
+
+impl LocalCa {
+    /// A CA from its certificate and its PKCS#8 private key (`-----BEGIN PRIVATE KEY-----`;
+    /// ECDSA P-256/P-384, Ed25519 or RSA), which must belong to the certificate.
+    pub fn new(certificate_pem: String, key_pem: String) -> Result<LocalCa, String> {
+        crate::pki::check_ca(&certificate_pem, &key_pem)?;
+        Ok(LocalCa { certificate_pem, key_pem })
+    }
+
+    pub fn certificate_pem(&self) -> &str {
+        &self.certificate_pem
+    }
+
+    pub(crate) fn key_pem(&self) -> &str {
+        &self.key_pem
+    }
+}
+
+/// The key stays out of logs and debug output.
+impl std::fmt::Debug for LocalCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalCa").field("certificate_pem", &self.certificate_pem).finish_non_exhaustive()
+    }
 }
 
 impl Default for Config {
@@ -35,6 +71,7 @@ impl Default for Config {
             action_workers: 256,
             action_retention: Duration::from_secs(90 * 24 * 3600),
             spread_group_limit: 10,
+            local_ca: None,
         }
     }
 }

@@ -144,6 +144,18 @@ pub enum Refusal {
     /// Another change to the same resource is under way: the same request will succeed
     /// once it is done (clients retry it).
     Busy,
+    /// A load balancer is attached to a private network already (it may join one).
+    LbAlreadyAttached,
+    /// The load balancer is in no private network, and the request needs one.
+    LbNotAttached,
+    /// The load balancer's public interface is off, and the request needs it.
+    PublicInterfaceDisabled,
+    /// The load balancer has targets it reaches over the public network.
+    PublicTargets,
+    /// The load balancer has more services, targets or certificates than the type allows.
+    TypeTooSmall,
+    /// The address belongs to a resource of the cloud (only outside addresses may be targets).
+    CloudResourceIp,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod model;
 pub mod ops;
 pub mod page;
+mod pki;
 pub mod ratelimit;
 pub mod store;
 pub mod views;

@@ -121,6 +121,10 @@ pub struct ServeArgs {
     /// Servers a spread placement group may hold (hosts it may spread over) [default: 10]
     #[arg(long, env = "STRATUS_SPREAD_GROUP_LIMIT", value_name = "N")]
     pub spread_group_limit: Option<u32>,
+    /// Directory holding `ca.pem` and `ca.key` (PKCS#8): the certificate authority that
+    /// signs managed certificates [default: none; their issuance fails]
+    #[arg(long, env = "STRATUS_LOCAL_CA", value_name = "DIR")]
+    pub local_ca: Option<PathBuf>,
 }
 
 /// How list commands print.

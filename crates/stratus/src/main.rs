@@ -59,7 +59,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
             let file = settings::FileConfig::from_args(&cli.global)?;
-            serve::run(settings::ServeSettings::resolve(&cli.global, &args, file)).await?;
+            serve::run(settings::ServeSettings::load(&cli.global, &args, file)?).await?;
         }
         Command::Admin(command) => admin::command(&cli.global, command).await?,
     }

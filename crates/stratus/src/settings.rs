@@ -14,6 +14,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use stratus_compute::sim::SimTiming;
+use stratus_core::config::LocalCa;
 use stratus_core::Config;
 
 /// Where `serve` listens when nothing says otherwise: loopback only, so a first start
@@ -54,6 +55,8 @@ pub struct FileConfig {
     pub action_workers: Option<usize>,
     pub action_retention_days: Option<u32>,
     pub spread_group_limit: Option<u32>,
+    /// Relative to the config file's directory, as `data_dir` is.
+    pub local_ca: Option<PathBuf>,
 }
 
 /// Why settings could not be resolved.
@@ -63,6 +66,8 @@ pub enum SettingsError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("invalid config file {path}: {source}")]
     Parse { path: PathBuf, source: Box<toml::de::Error> },
+    #[error("invalid local CA in {dir}: {why}")]
+    LocalCa { dir: PathBuf, why: String },
 }
 
 impl FileConfig {
@@ -73,9 +78,11 @@ impl FileConfig {
             std::fs::read_to_string(path).map_err(|source| SettingsError::Read { path: path.to_owned(), source })?;
         let mut config = FileConfig::parse(&text)
             .map_err(|source| SettingsError::Parse { path: path.to_owned(), source: Box::new(source) })?;
-        if let (Some(dir), Some(base)) = (&config.data_dir, path.parent()) {
-            if dir.is_relative() {
-                config.data_dir = Some(base.join(dir));
+        if let Some(base) = path.parent() {
+            for dir in [&mut config.data_dir, &mut config.local_ca].into_iter().flatten() {
+                if dir.is_relative() {
+                    *dir = base.join(&*dir);
+                }
             }
         }
         Ok(config)
@@ -103,7 +110,9 @@ pub struct ServeSettings {
     pub data_dir: PathBuf,
     pub driver: DriverKind,
     pub sim_timing: SimTiming,
-    /// The core's knobs: rate limit, resource limit, address pools.
+    /// The directory of the local CA (`ca.pem`, `ca.key`), read by [`ServeSettings::load`].
+    pub local_ca: Option<PathBuf>,
+    /// The core's knobs: rate limit, resource limit, address pools, the local CA.
     pub core: Config,
 }
 
@@ -116,6 +125,7 @@ impl ServeSettings {
             data_dir: data_dir(global, &file),
             driver: serve.driver.or(file.driver).unwrap_or_default(),
             sim_timing: serve.sim_timing.or(file.sim_timing).unwrap_or_default(),
+            local_ca: serve.local_ca.clone().or(file.local_ca),
             core: Config {
                 ipv4_pool: serve.ipv4_pool.or(file.ipv4_pool).unwrap_or(defaults.ipv4_pool),
                 ipv6_pool: serve.ipv6_pool.or(file.ipv6_pool).unwrap_or(defaults.ipv6_pool),
@@ -130,9 +140,26 @@ impl ServeSettings {
                     .spread_group_limit
                     .or(file.spread_group_limit)
                     .unwrap_or(defaults.spread_group_limit),
+                local_ca: None,
             },
         }
     }
+
+    /// [`ServeSettings::resolve`], then reads the files the settings name (the local CA),
+    /// so a bad one stops `serve` before anything starts.
+    pub fn load(global: &GlobalArgs, serve: &ServeArgs, file: FileConfig) -> Result<ServeSettings, SettingsError> {
+        let mut settings = ServeSettings::resolve(global, serve, file);
+        settings.core.local_ca = settings.local_ca.as_deref().map(load_local_ca).transpose()?;
+        Ok(settings)
+    }
+}
+
+/// The CA in `dir`: its certificate `ca.pem` and its PKCS#8 key `ca.key`.
+pub fn load_local_ca(dir: &Path) -> Result<LocalCa, SettingsError> {
+    let fail = |why: String| SettingsError::LocalCa { dir: dir.to_owned(), why };
+    let read =
+        |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| fail(format!("cannot read {name}: {e}")));
+    LocalCa::new(read("ca.pem")?, read("ca.key")?).map_err(fail)
 }
 
 /// The data directory: flag/env, then config file, then [`DEFAULT_DATA_DIR`]. Admin
@@ -247,6 +274,48 @@ mod tests {
         assert!(FileConfig::parse("sim_timing = 'slow'").is_err());
         assert!(FileConfig::parse("ipv4_pool = 'not-a-net'").is_err());
         assert!(FileConfig::parse("listen = 'nowhere'").is_err());
+    }
+
+    /// A CA's `ca.pem` and `ca.key` in `dir`.
+    fn write_ca(dir: &Path) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        std::fs::write(dir.join("ca.pem"), params.self_signed(&key).unwrap().pem()).unwrap();
+        std::fs::write(dir.join("ca.key"), key.serialize_pem()).unwrap();
+    }
+
+    #[test]
+    fn the_local_ca_comes_from_a_flag_or_the_file_and_is_read_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let (global, args) = serve(&[]);
+        let s = ServeSettings::load(&global, &args, FileConfig::default()).unwrap();
+        assert!(s.local_ca.is_none() && s.core.local_ca.is_none(), "none by default");
+
+        let ca = dir.path().join("ca");
+        std::fs::create_dir(&ca).unwrap();
+        write_ca(&ca);
+        let config = dir.path().join("stratus.toml");
+        std::fs::write(&config, "local_ca = 'ca'\n").unwrap();
+        let file = FileConfig::load(&config).unwrap();
+        assert_eq!(file.local_ca, Some(ca.clone()), "relative to the config file");
+        let s = ServeSettings::load(&global, &args, file.clone()).unwrap();
+        assert_eq!(
+            s.core.local_ca.as_ref().map(|c| c.certificate_pem()),
+            std::fs::read_to_string(ca.join("ca.pem")).ok().as_deref()
+        );
+
+        // The flag wins over the file; a directory without a valid CA stops the start.
+        let elsewhere = dir.path().join("empty");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let (global, args) = serve(&["--local-ca", elsewhere.to_str().unwrap()]);
+        assert_eq!(ServeSettings::resolve(&global, &args, file.clone()).local_ca, Some(elsewhere.clone()));
+        let err = ServeSettings::load(&global, &args, file.clone()).unwrap_err().to_string();
+        assert!(err.contains("ca.pem") && err.contains("empty"), "{err}");
+        std::fs::write(elsewhere.join("ca.pem"), "not a certificate").unwrap();
+        std::fs::write(elsewhere.join("ca.key"), "not a key").unwrap();
+        let err = ServeSettings::load(&global, &args, file).unwrap_err().to_string();
+        assert!(err.contains("invalid local CA"), "{err}");
     }
 
     #[test]

@@ -58,6 +58,16 @@ impl TestApi {
         TestApi { cloud, router, token, store }
     }
 
+    /// The same store opened again with another configuration (a restart with other
+    /// flags), on a fresh instant simulator; tokens and resources carry over.
+    pub async fn reopen(&self, config: Config) -> TestApi {
+        let driver = Arc::new(SimDriver::new(SimTiming::Instant));
+        let cloud = Cloud::open(self.store.clone(), driver, config).await.expect("open");
+        cloud.start().await.expect("start");
+        let router = Router::new().nest(stratus_api_hetzner::PREFIX, stratus_api_hetzner::router(cloud.clone()));
+        TestApi { cloud, router, token: self.token.clone(), store: self.store.clone() }
+    }
+
     /// A token of another project, for tenancy checks.
     pub async fn other_token(&self) -> String {
         self.cloud.token_create("other", "other", Access::ReadWrite).await.expect("token").secret

@@ -9,6 +9,7 @@ use crate::model::{ActionError, Image, ImageStatus};
 use crate::store::Record;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CreateImageParams {
@@ -45,7 +46,10 @@ fn mark_available(tx: &mut Tx, c: &C) -> StepResult {
 /// The steps of every kind that copies a server's disk into a new image.
 pub(crate) const INSERT_IMAGE: Step<CreateImageParams> =
     Step::record("insert_image", insert_image).undo_record(remove_image);
-pub(crate) const SNAPSHOT: Step<CreateImageParams> = Step::driver("snapshot", snapshot).undo_driver(delete_snapshot);
+/// Copying a whole disk: a large one takes longer than the default step timeout on a
+/// real hypervisor.
+pub(crate) const SNAPSHOT: Step<CreateImageParams> =
+    Step::driver("snapshot", snapshot).undo_driver(delete_snapshot).timeout(Duration::from_secs(3600));
 // No undo: the last step of an image; nothing after it can fail.
 pub(crate) const MARK_AVAILABLE: Step<CreateImageParams> = Step::record("mark_available", mark_available);
 

@@ -24,10 +24,12 @@
 //!   its output; its undo reads it back ([`Ctx::output`]).
 //! - A step without undo says why in a comment.
 
+mod certificate;
 mod change_protection;
 mod firewall;
 mod floating_ip;
 mod image;
+mod load_balancer;
 mod network;
 mod placement;
 mod primary_ip;
@@ -43,10 +45,12 @@ mod volume;
 
 pub(crate) mod steps;
 
+pub(crate) use certificate::*;
 pub(crate) use change_protection::*;
 pub(crate) use firewall::*;
 pub(crate) use floating_ip::*;
 pub(crate) use image::*;
+pub(crate) use load_balancer::*;
 pub(crate) use network::*;
 pub(crate) use placement::*;
 pub(crate) use primary_ip::*;
@@ -180,9 +184,9 @@ pub(crate) trait Kind: Send + Sync + 'static {
         Vec::new()
     }
 
-    /// Secrets among the parameters, as (step, field): once `step` has completed, the
-    /// field (an `Option`) is set to `null`, so a root password is not kept at rest
-    /// longer than the step that needs it.
+    /// Secrets among the parameters, as (step, JSON pointer into the parameters): once
+    /// `step` has completed, the value there (an `Option`) is set to `null`, so a root
+    /// password or a private key is not kept at rest longer than the step that needs it.
     const SECRETS: &'static [(&'static str, &'static str)] = &[];
 }
 
@@ -284,8 +288,8 @@ impl<K: Kind> DynKind for Erased<K> {
     }
 
     fn scrub(&self, params: &mut Value, step: &str) {
-        for (_, field) in K::SECRETS.iter().filter(|(after, _)| *after == step) {
-            if let Some(secret) = params.as_object_mut().and_then(|o| o.get_mut(*field)) {
+        for (_, pointer) in K::SECRETS.iter().filter(|(after, _)| *after == step) {
+            if let Some(secret) = params.pointer_mut(pointer) {
                 *secret = Value::Null;
             }
         }
@@ -341,6 +345,21 @@ pub(crate) static REGISTRY: &[&dyn DynKind] = &[
     &Erased::<FirewallSetRules>::new(),
     &Erased::<FirewallApply>::new(),
     &Erased::<FirewallRemove>::new(),
+    &Erased::<LoadBalancerCreate>::new(),
+    &Erased::<LoadBalancerDelete>::new(),
+    &Erased::<LoadBalancerAddService>::new(),
+    &Erased::<LoadBalancerUpdateService>::new(),
+    &Erased::<LoadBalancerDeleteService>::new(),
+    &Erased::<LoadBalancerAddTarget>::new(),
+    &Erased::<LoadBalancerRemoveTarget>::new(),
+    &Erased::<LoadBalancerChangeAlgorithm>::new(),
+    &Erased::<LoadBalancerChangeType>::new(),
+    &Erased::<LoadBalancerAttachToNetwork>::new(),
+    &Erased::<LoadBalancerDetachFromNetwork>::new(),
+    &Erased::<LoadBalancerEnablePublicInterface>::new(),
+    &Erased::<LoadBalancerDisablePublicInterface>::new(),
+    &Erased::<CertificateCreate>::new(),
+    &Erased::<CertificateRetry>::new(),
 ];
 
 /// The kind called `name`.

@@ -168,5 +168,5 @@ impl Kind for ServerCreate {
         r
     }
 
-    const SECRETS: &'static [(&'static str, &'static str)] = &[("create_vm", "root_password")];
+    const SECRETS: &'static [(&'static str, &'static str)] = &[("create_vm", "/root_password")];
 }

@@ -41,7 +41,7 @@ impl Kind for ServerResetPassword {
         vec![p.server.as_ref()]
     }
 
-    const SECRETS: &'static [(&'static str, &'static str)] = &[("set_password", "password")];
+    const SECRETS: &'static [(&'static str, &'static str)] = &[("set_password", "/password")];
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -90,5 +90,5 @@ impl Kind for ServerRebuild {
         vec![p.server.as_ref()]
     }
 
-    const SECRETS: &'static [(&'static str, &'static str)] = &[("rebuild_vm", "root_password")];
+    const SECRETS: &'static [(&'static str, &'static str)] = &[("rebuild_vm", "/root_password")];
 }

@@ -32,7 +32,6 @@ updaters! {
     update_nic: Nic, NicId, nics, Nic;
     update_firewall: Firewall, FirewallId, firewalls, Firewall;
     update_load_balancer: LoadBalancer, LoadBalancerId, load_balancers, LoadBalancer;
-    update_placement_group: PlacementGroup, PlacementGroupId, placement_groups, PlacementGroup;
     update_certificate: Certificate, CertificateId, certificates, Certificate;
 }
 

@@ -29,7 +29,7 @@ impl State {
     }
 
     /// The servers one target of `project` covers now, in id order.
-    pub(crate) fn target_servers(&self, project: ProjectId, target: &FirewallTarget) -> Vec<ServerId> {
+    pub(crate) fn firewall_target_servers(&self, project: ProjectId, target: &FirewallTarget) -> Vec<ServerId> {
         match target {
             FirewallTarget::Server(id) => {
                 self.servers.get(id.0).filter(|s| s.project == project).map(|s| s.id).into_iter().collect()
@@ -40,7 +40,8 @@ impl State {
 
     /// The servers a firewall applies to now, directly or by label, each once, in id order.
     pub(crate) fn firewall_servers(&self, fw: &Firewall) -> Vec<ServerId> {
-        let all: BTreeSet<ServerId> = fw.applied_to.iter().flat_map(|t| self.target_servers(fw.project, t)).collect();
+        let all: BTreeSet<ServerId> =
+            fw.applied_to.iter().flat_map(|t| self.firewall_target_servers(fw.project, t)).collect();
         all.into_iter().collect()
     }
 

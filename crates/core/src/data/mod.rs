@@ -16,8 +16,10 @@
 
 mod actions;
 mod catalog;
+mod certificates;
 mod firewalls;
 mod ips;
+mod load_balancers;
 mod networks;
 mod placement_groups;
 mod rows;
@@ -160,11 +162,6 @@ impl State {
         let lo = ResourceRef { kind, id: i64::MIN };
         let hi = ResourceRef { kind, id: i64::MAX };
         self.links.get(&target).into_iter().flat_map(move |set| set.range(lo..=hi).map(|r| r.id))
-    }
-
-    /// Whether any row points at `target`.
-    pub(crate) fn is_linked(&self, target: ResourceRef) -> bool {
-        self.links.get(&target).is_some_and(|s| !s.is_empty())
     }
 
     /// The action holding `resource`, if one does.

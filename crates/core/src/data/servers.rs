@@ -7,8 +7,8 @@ use crate::labels::Selector;
 use crate::model::*;
 use std::sync::Arc;
 use stratus_compute::{
-    FirewallRuleSpec, ImageRef, Inventory, LbServiceSpec, LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, VmSpec,
-    VmState, VolumeSpec,
+    FirewallRuleSpec, ImageRef, Inventory, LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, VmSpec, VmState,
+    VolumeSpec,
 };
 
 impl State {
@@ -181,52 +181,10 @@ impl State {
         }
     }
 
-    /// The data plane's view of a load balancer: its addresses, services and the target
-    /// addresses its targets resolve to now.
+    /// The data plane's view of a load balancer as its records are: its addresses,
+    /// services and the target addresses its targets resolve to now.
     pub(crate) fn load_balancer_spec(&self, lb: &LoadBalancer) -> LoadBalancerSpec {
-        let addresses = if lb.public_interface {
-            self.linked(lb.id.as_ref(), ResourceKind::Ip)
-                .filter_map(|id| self.ips.get(id))
-                .map(|ip| ip.address.clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut targets = Vec::new();
-        for t in &lb.targets {
-            let servers: Vec<&Arc<Server>> = match &t.kind {
-                LbTargetKind::Server(id) => self.servers.get(id.0).into_iter().collect(),
-                LbTargetKind::LabelSelector(sel) => self.servers_selected(lb.project, sel),
-                LbTargetKind::Ip(ip) => {
-                    targets.push(ip.clone());
-                    continue;
-                }
-            };
-            for srv in servers {
-                let address = if t.use_private_ip {
-                    self.nics_of(srv.id.as_ref()).into_iter().find_map(|n| n.network.and(n.ip.clone()))
-                } else {
-                    self.primary_ip_of(srv.id, IpFamily::V4).map(|ip| ip.address.clone())
-                };
-                targets.extend(address);
-            }
-        }
-        LoadBalancerSpec {
-            id: lb.id.0,
-            algorithm: lb.algorithm.as_str().to_string(),
-            addresses,
-            services: lb
-                .services
-                .iter()
-                .map(|s| LbServiceSpec {
-                    protocol: s.protocol.as_str().to_string(),
-                    listen_port: s.listen_port,
-                    destination_port: s.destination_port,
-                    proxyprotocol: s.proxyprotocol,
-                })
-                .collect(),
-            targets,
-        }
+        self.load_balancer_spec_with(lb, self.load_balancer_nic(lb.id).map(|n| &**n))
     }
 
     /// Everything the control plane believes exists on the hypervisors, for the driver's

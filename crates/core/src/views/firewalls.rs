@@ -30,7 +30,7 @@ pub(crate) fn firewall_view(state: &State, fw: &Arc<Firewall>) -> FirewallView {
             target: t.clone(),
             selected: match t {
                 FirewallTarget::Server(_) => Vec::new(),
-                FirewallTarget::LabelSelector(_) => state.target_servers(fw.project, t),
+                FirewallTarget::LabelSelector(_) => state.firewall_target_servers(fw.project, t),
             },
         })
         .collect();

@@ -2,15 +2,19 @@
 //! gathered under one lock so a page of 50 servers costs one lock, not 300. One module
 //! per resource.
 
+mod certificates;
 mod firewalls;
 mod images;
+mod load_balancers;
 mod networks;
 mod placement_groups;
 mod servers;
 mod volumes;
 
+pub use certificates::*;
 pub use firewalls::*;
 pub use images::*;
+pub use load_balancers::*;
 pub use networks::*;
 pub use placement_groups::*;
 pub use servers::*;

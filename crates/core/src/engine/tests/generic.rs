@@ -9,8 +9,10 @@ use super::*;
 use crate::actions::REGISTRY;
 use crate::engine::hooks::Hook;
 use crate::ids::*;
+use crate::ops::certificates::{CertificateCreateRequest, CertificateSource};
 use crate::ops::firewalls::FirewallAction;
 use crate::ops::ips::{FloatingIpCreate, IpAction, PrimaryIpCreate};
+use crate::ops::load_balancers::{HttpRequest, LoadBalancerAction, LoadBalancerCreate, ServiceRequest};
 use crate::ops::networks::{NetworkAction, NetworkCreate, SubnetRequest};
 use crate::ops::volumes::{VolumeAction, VolumeCreate};
 use crate::store::Record;
@@ -23,7 +25,11 @@ struct Env {
 }
 
 async fn env() -> Env {
-    let (cloud, p, store, sim) = instant().await;
+    let store = MemoryStore::new();
+    let sim = Arc::new(SimDriver::new(SimTiming::Instant));
+    // A local CA, so that managed certificates are issued.
+    let config = Config { local_ca: Some(crate::pki::test_ca()), ..Config::default() };
+    let (cloud, p) = cloud_on(store.clone(), sim.clone(), config).await;
     Env { cloud, p, sim, store }
 }
 
@@ -37,6 +43,8 @@ struct Prep {
     volume: Option<VolumeId>,
     firewall: Option<FirewallId>,
     group: Option<PlacementGroupId>,
+    lb: Option<LoadBalancerId>,
+    certificate: Option<CertificateId>,
 }
 
 impl Prep {
@@ -171,10 +179,200 @@ async fn floating_ip(e: &Env, server: Option<ServerId>) -> IpId {
     id
 }
 
+/// An uploaded certificate for `shop.example.com`.
+async fn certificate(e: &Env) -> CertificateId {
+    let (certificate, private_key) = crate::pki::test_certificate(&["shop.example.com"]);
+    let req = CertificateCreateRequest {
+        name: "shop".into(),
+        source: CertificateSource::Uploaded { certificate, private_key },
+        labels: Default::default(),
+    };
+    e.cloud.certificate_create(&e.p, req).await.unwrap().0.certificate.id
+}
+
+/// A managed certificate whose issuance failed, written directly.
+async fn failed_certificate(e: &Env) -> CertificateId {
+    e.cloud
+        .write(|tx| {
+            let id = CertificateId(tx.next_id());
+            tx.put(Record::Certificate(Arc::new(Certificate {
+                id,
+                project: e.p.project,
+                name: "managed".into(),
+                kind: CertificateKind::Managed,
+                certificate: None,
+                private_key: None,
+                domain_names: vec!["shop.example.com".into()],
+                fingerprint: None,
+                not_valid_before: None,
+                not_valid_after: None,
+                status: Some(ManagedStatus {
+                    issuance: IssuanceStatus::Failed,
+                    renewal: RenewalStatus::Unavailable,
+                    error: Some(ActionError::new("earlier", "an earlier issuance failed")),
+                }),
+                labels: Default::default(),
+                created: now(),
+            })));
+            Ok(id)
+        })
+        .await
+        .unwrap()
+}
+
+fn tcp_service(port: u16) -> ServiceRequest {
+    ServiceRequest { protocol: Some(LbProtocol::Tcp), listen_port: Some(port), ..Default::default() }
+}
+
+fn lb_req(name: &str, network: Option<NetworkId>) -> LoadBalancerCreate {
+    LoadBalancerCreate {
+        name: name.into(),
+        lb_type: Ref::Name("lb11".into()),
+        location: Some(Ref::Name("fsn1".into())),
+        network_zone: None,
+        algorithm: Algorithm::RoundRobin,
+        services: vec![tcp_service(80)],
+        targets: vec![],
+        network,
+        public_interface: true,
+        labels: Default::default(),
+    }
+}
+
+async fn load_balancer(e: &Env, req: LoadBalancerCreate) -> LoadBalancerId {
+    let id = e.cloud.load_balancer_create(&e.p, req).await.expect("create").0.lb.id;
+    settle(&e.cloud).await;
+    id
+}
+
+/// What the load balancer and certificate kinds need.
+async fn prepare_lb(e: &Env, kind: &str) -> Prep {
+    let mut prep = Prep::default();
+    match kind {
+        "load_balancer_create" => {
+            let net = network(e).await;
+            let mut req = create_req("web");
+            req.networks = vec![net];
+            req.labels = [("app".to_string(), "web".to_string())].into();
+            prep.server = Some(e.cloud.server_create(&e.p, req).await.unwrap().server.server.id);
+            prep.network = Some(net);
+            prep.certificate = Some(certificate(e).await);
+        }
+        "load_balancer_add_target" | "load_balancer_remove_target" => {
+            prep.server = Some(server(e, "web", true, true).await);
+            prep.lb = Some(load_balancer(e, lb_req("lb", None)).await);
+            if kind == "load_balancer_remove_target" {
+                let target = LbTarget { kind: LbTargetKind::Server(prep.server()), use_private_ip: false };
+                e.cloud
+                    .load_balancer_action(&e.p, prep.lb.unwrap(), LoadBalancerAction::AddTarget(target))
+                    .await
+                    .unwrap();
+            }
+        }
+        "load_balancer_attach_to_network" => {
+            prep.network = Some(network(e).await);
+            prep.lb = Some(load_balancer(e, lb_req("lb", None)).await);
+        }
+        "load_balancer_detach_from_network"
+        | "load_balancer_disable_public_interface"
+        | "load_balancer_enable_public_interface" => {
+            let net = network(e).await;
+            prep.network = Some(net);
+            let mut req = lb_req("lb", Some(net));
+            req.public_interface = kind != "load_balancer_enable_public_interface";
+            prep.lb = Some(load_balancer(e, req).await);
+        }
+        "load_balancer_delete"
+        | "load_balancer_add_service"
+        | "load_balancer_update_service"
+        | "load_balancer_delete_service"
+        | "load_balancer_change_algorithm"
+        | "load_balancer_change_type" => prep.lb = Some(load_balancer(e, lb_req("lb", None)).await),
+        "certificate_create" => {}
+        "certificate_retry" => prep.certificate = Some(failed_certificate(e).await),
+        other => panic!("no scenario for action kind {other}: add one to engine/tests/generic.rs"),
+    }
+    settle(&e.cloud).await;
+    prep
+}
+
+/// Starts the load balancer or certificate action the scenario is about.
+async fn trigger_lb(e: &Env, kind: &str, prep: Prep) -> ActionId {
+    let op = match kind {
+        "load_balancer_create" => {
+            let mut req = lb_req("new", prep.network);
+            let https = ServiceRequest {
+                protocol: Some(LbProtocol::Https),
+                http: Some(HttpRequest { certificates: prep.certificate.map(|c| vec![c]), ..Default::default() }),
+                ..Default::default()
+            };
+            req.services.push(https);
+            req.targets = vec![
+                LbTarget { kind: LbTargetKind::Server(prep.server()), use_private_ip: true },
+                LbTarget { kind: LbTargetKind::LabelSelector("app=web".into()), use_private_ip: false },
+                LbTarget { kind: LbTargetKind::Ip("203.0.113.7".into()), use_private_ip: false },
+            ];
+            return match e.cloud.load_balancer_create(&e.p, req).await {
+                Ok((_, action)) => action.id,
+                // Failing its first step fails the request; the action is on record.
+                Err(Error::Unavailable { .. }) => newest(e, kind),
+                Err(other) => panic!("create: {other}"),
+            };
+        }
+        "load_balancer_delete" => return e.cloud.load_balancer_delete(&e.p, prep.lb.unwrap()).await.unwrap().id,
+        "certificate_create" => {
+            let req = CertificateCreateRequest {
+                name: "managed".into(),
+                source: CertificateSource::Managed { domain_names: vec!["shop.example.com".into()] },
+                labels: Default::default(),
+            };
+            return match e.cloud.certificate_create(&e.p, req).await {
+                Ok((_, action)) => action.expect("a managed certificate's action").id,
+                Err(Error::Unavailable { .. }) => newest(e, kind),
+                Err(other) => panic!("create: {other}"),
+            };
+        }
+        "certificate_retry" => return e.cloud.certificate_retry(&e.p, prep.certificate.unwrap()).await.unwrap().id,
+        "load_balancer_add_service" => LoadBalancerAction::AddService(ServiceRequest {
+            protocol: Some(LbProtocol::Http),
+            listen_port: Some(8080),
+            ..Default::default()
+        }),
+        "load_balancer_update_service" => LoadBalancerAction::UpdateService(ServiceRequest {
+            listen_port: Some(80),
+            destination_port: Some(8080),
+            proxyprotocol: Some(true),
+            ..Default::default()
+        }),
+        "load_balancer_delete_service" => LoadBalancerAction::DeleteService { listen_port: 80 },
+        "load_balancer_add_target" => {
+            LoadBalancerAction::AddTarget(LbTarget { kind: LbTargetKind::Server(prep.server()), use_private_ip: false })
+        }
+        "load_balancer_remove_target" => LoadBalancerAction::RemoveTarget(LbTargetKind::Server(prep.server())),
+        "load_balancer_change_algorithm" => LoadBalancerAction::ChangeAlgorithm(Algorithm::LeastConnections),
+        "load_balancer_change_type" => LoadBalancerAction::ChangeType(Ref::Name("lb21".into())),
+        "load_balancer_attach_to_network" => {
+            LoadBalancerAction::AttachToNetwork { network: prep.network.unwrap(), ip: None, ip_range: None }
+        }
+        "load_balancer_detach_from_network" => LoadBalancerAction::DetachFromNetwork { network: prep.network.unwrap() },
+        "load_balancer_enable_public_interface" => LoadBalancerAction::EnablePublicInterface,
+        "load_balancer_disable_public_interface" => LoadBalancerAction::DisablePublicInterface,
+        other => panic!("no scenario for action kind {other}: add one to engine/tests/generic.rs"),
+    };
+    let what = format!("{op:?}");
+    e.cloud.load_balancer_action(&e.p, prep.lb.unwrap(), op).await.unwrap_or_else(|err| panic!("{what}: {err}")).id
+}
+
+/// Whether `kind` is one of the load balancer and certificate kinds (`prepare_lb`).
+fn is_lb_kind(kind: &str) -> bool {
+    kind.starts_with("load_balancer_") || kind.starts_with("certificate_")
+}
+
 /// Sets up what an action of `kind` needs; its own actions have settled when it returns.
 async fn prepare(e: &Env, kind: &str) -> Prep {
     let mut prep = Prep::default();
     match kind {
+        kind if is_lb_kind(kind) => return prepare_lb(e, kind).await,
         "server_create" => {
             prep.network = Some(network(e).await);
             prep.volume = Some(volume(e).await);
@@ -306,6 +504,7 @@ fn newest(e: &Env, kind: &str) -> ActionId {
 async fn trigger(e: &Env, kind: &str, prep: Prep) -> ActionId {
     let iso = || Ref::Name("virtio-win-0.1.248.iso".into());
     let op = match kind {
+        kind if is_lb_kind(kind) => return trigger_lb(e, kind, prep).await,
         "server_create" => {
             let mut req = create_req("new");
             req.start_after_create = false;
@@ -472,7 +671,8 @@ fn records(e: &Env) -> Vec<String> {
 
 /// `records` without what the scenario's trigger changed itself, outside the action:
 /// the backup schedule moving a server's `last_backup`, the image delete removing the
-/// image whose data the action removes.
+/// image whose data the action removes; and the error a failed issuance leaves on its
+/// certificate.
 fn records_for(e: &Env, kind: &str) -> Vec<String> {
     records(e)
         .into_iter()
@@ -483,6 +683,12 @@ fn records_for(e: &Env, kind: &str) -> Vec<String> {
                     v.as_object_mut()?.remove("last_backup");
                 }
                 "image_data_delete" if v["type"] == "snapshot" => return None,
+                // A failed issuance records its error on the certificate, by design.
+                "certificate_create" | "certificate_retry" => {
+                    if let Some(status) = v.get_mut("status").and_then(|st| st.as_object_mut()) {
+                        status.remove("error");
+                    }
+                }
                 _ => {}
             }
             Some(v.to_string())

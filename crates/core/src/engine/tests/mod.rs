@@ -8,6 +8,7 @@
 
 mod failures;
 mod generic;
+mod load_balancers;
 mod testdriver;
 
 use crate::data::State;
@@ -95,6 +96,27 @@ pub(super) fn check_records(s: &State) {
         if let Some(server) = ip.server() {
             assert!(s.servers.contains(server.0), "IP {} assigned to missing server {server}", ip.address);
         }
+        if let Some(Attachee::LoadBalancer(lb)) = ip.assignee {
+            assert!(s.load_balancers.contains(lb.0), "IP {} of missing load balancer {lb}", ip.address);
+        }
+    }
+    for lb in s.load_balancers.all() {
+        for t in &lb.targets {
+            if let LbTargetKind::Server(id) = t.kind {
+                assert!(s.servers.contains(id.0), "load balancer {} targets missing server {id}", lb.id);
+            }
+        }
+        let certificates = lb.services.iter().filter_map(|sv| sv.http.as_ref()).flat_map(|h| &h.certificates);
+        for c in certificates {
+            assert!(s.certificates.contains(c.0), "load balancer {} uses missing certificate {c}", lb.id);
+        }
+        assert!(s.nics_of(lb.id.as_ref()).len() <= 1, "load balancer {} in several networks", lb.id);
+    }
+    for cert in s.certificates.all() {
+        if let Some(status) = &cert.status {
+            assert_ne!(status.issuance, IssuanceStatus::Pending, "certificate {} left pending", cert.id);
+            assert_eq!(status.issuance == IssuanceStatus::Failed, status.error.is_some(), "certificate {}", cert.id);
+        }
     }
     for nic in s.nics.all() {
         let owner_exists = match nic.owner {
@@ -156,6 +178,14 @@ pub(super) fn check_agreement(s: &State, sim: &SimDriver) {
     assert_eq!(records(s.load_balancers.all().map(|l| l.id.0).collect()), lbs, "load balancers vs the simulator's");
     for v in s.volumes.all() {
         assert_eq!(sim.volume(v.id.0).and_then(|sv| sv.attached_to), v.server.map(|s| s.0), "volume {}", v.id);
+    }
+    for lb in s.load_balancers.all() {
+        assert_eq!(
+            sim.load_balancer(lb.id.0),
+            Some(s.load_balancer_spec(lb)),
+            "load balancer {}: configuration",
+            lb.id
+        );
     }
 }
 
