@@ -135,8 +135,11 @@ def test_pricing(client):
     price = st["cx22"]["prices"][0]
     assert {"location", "price_hourly", "price_monthly"} <= set(price)
     assert {"net", "gross"} <= set(price["price_hourly"])
-    for key in ("image", "floating_ip", "traffic", "server_backup"):
+    # Every key today's document requires; `traffic` is gone from it (traffic is priced
+    # per server type and load balancer type now).
+    for key in ("image", "floating_ip", "floating_ips", "primary_ips", "server_backup", "volume", "load_balancer_types"):
         assert key in pricing, f"pricing lacks {key}"
+    assert "traffic" not in pricing
 
 
 # --------------------------------------------------------------------------------------------
