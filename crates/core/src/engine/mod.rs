@@ -123,10 +123,17 @@ pub(crate) fn create(
         })),
     };
     tx.put(Record::Action(Arc::new(action)));
-    if after.is_none() {
-        advance(tx, id);
-        if tx.actions.get(id.0).is_some_and(|a| a.is_running()) {
-            tx.start_action(id);
+    // A predecessor made in this same transaction may have ended already (its record
+    // steps failed, or it had nothing else to do): no chain will run this one after it.
+    let waits = after.and_then(|pred| tx.actions.get(pred.0)).map(|pred| (pred.is_running(), pred.status));
+    match waits {
+        Some((true, _)) => {}
+        Some((false, status)) if status != ActionStatus::Success => fail_unstarted(tx, id),
+        _ => {
+            advance(tx, id);
+            if tx.actions.get(id.0).is_some_and(|a| a.is_running()) {
+                tx.start_action(id);
+            }
         }
     }
     tx.actions.get(id.0).cloned().ok_or_else(|| Error::Internal(format!("action {id} vanished")))
