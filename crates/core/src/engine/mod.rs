@@ -189,13 +189,25 @@ pub(crate) fn due(action: &Action) -> (Due, Option<&'static dyn DynKind>) {
 }
 
 /// Runs every record step now due, in this transaction, and finishes the action when
-/// its plan is through. Stops at the next driver step (the runner's) or at the end.
+/// its plan is through. Stops at the next driver step with something to call (the
+/// runner's) or at the end: a driver step that has nothing to call for this action
+/// (no firewall applies, say) is done here, saving a commit.
 pub(crate) fn advance(tx: &mut Tx, id: ActionId) {
     loop {
         let Some(action) = tx.actions.get(id.0).cloned() else { return };
         let (due, kind) = due(&action);
         match (due, kind) {
-            (Due::Nothing | Due::Driver { .. }, _) => return,
+            (Due::Nothing, _) => return,
+            (Due::Driver { step, undo }, Some(kind)) => {
+                if !matches!(kind.call(tx, &action, &step, undo), Ok(call) if call.is_nothing()) {
+                    return;
+                }
+                match if undo { None } else { take_fault(tx, &action, &step) } {
+                    Some(error) => fail(tx, id, kind, error, false),
+                    None => step_done(tx, id, kind, &step, undo, None),
+                }
+            }
+            (Due::Driver { .. }, None) => return,
             (Due::Finish, _) => return finish(tx, id),
             (Due::Unknown(why), _) => return stuck(tx, id, ActionError::new("unknown_plan", why)),
             (Due::Record { step, undo }, Some(kind)) => {
