@@ -8,8 +8,11 @@ use common::TestApi;
 use serde_json::{json, Value};
 use stratus_core::Config;
 
-/// Each create path, with two bodies that differ only in name.
-fn creates() -> Vec<(&'static str, &'static str, fn(&str) -> Value)> {
+/// A create path, the list key of its `GET`, and its body for a name.
+type Create = (&'static str, &'static str, fn(&str) -> Value);
+
+/// Each create path, with bodies that differ only in name.
+fn creates() -> Vec<Create> {
     vec![
         ("/servers", "servers", |n| json!({"name": n, "server_type": "cx22", "image": "debian-12"})),
         ("/ssh_keys", "ssh_keys", |n| {
@@ -40,29 +43,34 @@ fn creates() -> Vec<(&'static str, &'static str, fn(&str) -> Value)> {
     ]
 }
 
-#[tokio::test]
-async fn every_kind_stops_at_the_limit_and_the_refused_create_leaves_nothing() {
-    for (path, list, body) in creates() {
-        // A project each: a server's own primary IPs count against the primary IP limit.
-        let api = TestApi::with_config(Config { resource_limit: 1, ..Config::default() }).await;
-        let first = api.post(path, body("a")).await;
-        assert_eq!(first.status, StatusCode::CREATED, "{path}: {:?}", first.body);
-        let second = api.post(path, body("b")).await;
-        assert_eq!((second.status, second.code()), (StatusCode::FORBIDDEN, "resource_limit_exceeded"), "{path}");
-        assert!(second.body["error"]["message"].as_str().is_some_and(|m| m.contains("limit of 1")), "{path}");
-        let names: Vec<Value> =
-            api.get(path).await.body[list].as_array().expect("list").iter().map(|r| r["name"].clone()).collect();
-        assert_eq!(names, [json!("a")], "{path}: the refused create made nothing");
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[tokio::test]
-async fn without_a_limit_a_project_has_as_many_as_it_asks_for() {
-    let api = TestApi::new().await;
-    for (path, _, body) in creates() {
-        for name in ["a", "b"] {
-            let r = api.post(path, body(name)).await;
-            assert_eq!(r.status, StatusCode::CREATED, "{path} {name}: {:?}", r.body);
+    #[tokio::test]
+    async fn every_kind_stops_at_the_limit_and_the_refused_create_leaves_nothing() {
+        for (path, list, body) in creates() {
+            // A project each: a server's own primary IPs count against the primary IP limit.
+            let api = TestApi::with_config(Config { resource_limit: 1, ..Config::default() }).await;
+            let first = api.post(path, body("a")).await;
+            assert_eq!(first.status, StatusCode::CREATED, "{path}: {:?}", first.body);
+            let second = api.post(path, body("b")).await;
+            assert_eq!((second.status, second.code()), (StatusCode::FORBIDDEN, "resource_limit_exceeded"), "{path}");
+            assert!(second.body["error"]["message"].as_str().is_some_and(|m| m.contains("limit of 1")), "{path}");
+            let names: Vec<Value> =
+                api.get(path).await.body[list].as_array().expect("list").iter().map(|r| r["name"].clone()).collect();
+            assert_eq!(names, [json!("a")], "{path}: the refused create made nothing");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_a_limit_a_project_has_as_many_as_it_asks_for() {
+        let api = TestApi::new().await;
+        for (path, _, body) in creates() {
+            for name in ["a", "b"] {
+                let r = api.post(path, body(name)).await;
+                assert_eq!(r.status, StatusCode::CREATED, "{path} {name}: {:?}", r.body);
+            }
         }
     }
 }

@@ -112,7 +112,7 @@ pub(crate) fn create(
         after,
         run: Some(Box::new(RunState {
             version,
-            params,
+            params: Arc::new(params),
             plan,
             done: 0,
             outputs: Default::default(),
@@ -251,7 +251,7 @@ pub(crate) fn step_done(tx: &mut Tx, id: ActionId, kind: &dyn DynKind, step: &st
             run.outputs.insert(step.to_string(), out);
         }
         run.done += 1;
-        kind.scrub(&mut run.params, step);
+        kind.scrub(Arc::make_mut(&mut run.params), step);
         a.progress = progress(kind, run);
     });
 }
