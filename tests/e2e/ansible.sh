@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs tests/e2e/ansible/playbook.yml (hetzner.hcloud collection) against a fresh Stratus.
+# Runs tests/e2e/ansible/playbook.yml (hetzner.hcloud collection) against a fresh Stratus, one
+# inventory host per resource group (ansible/hosts.yml), run in parallel.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,7 +11,19 @@ if [[ -x $VENV/bin/ansible-playbook ]]; then
 fi
 command -v ansible-playbook >/dev/null || { echo "ansible-playbook not found (run tests/setup.sh)" >&2; exit 1; }
 
-stratus_start
+# A CA for managed certificates (serve --local-ca reads it at start), a self-signed certificate
+# to upload and a key that does not match it.
+CERT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/stratus-e2e-certs.XXXXXX")
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=Stratus-E2E-CA \
+	-keyout "$CERT_DIR/ca.key" -out "$CERT_DIR/ca.pem" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=stratus.test \
+	-addext subjectAltName=DNS:stratus.test -keyout "$CERT_DIR/key.pem" -out "$CERT_DIR/cert.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CERT_DIR/other-key.pem" 2>/dev/null
+
+stratus_start --local-ca "$CERT_DIR"
+# under the test's temp dir from now on, so that the EXIT trap removes it
+mv "$CERT_DIR" "$STRATUS_E2E_TMP/certs"
+export E2E_CERT_DIR=$STRATUS_E2E_TMP/certs
 
 KEYDIR=$STRATUS_E2E_TMP/ansible-key
 mkdir -p "$KEYDIR"
@@ -28,7 +41,7 @@ export ANSIBLE_NOCOLOR=1
 export ANSIBLE_FORCE_COLOR=0
 
 rc=0
-timeout 900 ansible-playbook -i localhost, playbook.yml "$@" || rc=$?
+timeout 900 ansible-playbook playbook.yml "$@" || rc=$?
 if ((rc != 0)); then
 	echo "ansible-playbook failed (exit $rc)" >&2
 	exit "$rc"
