@@ -84,3 +84,38 @@ def limited():
     srv.start()
     yield srv
     srv.cleanup()
+
+
+# -- helpers shared by the per-resource hcloud-python suites (test_hcloud_python_*.py) -------
+def finished(action, command: str | None = None):
+    """Wait for a BoundAction the way hcloud-python does, then assert it succeeded."""
+    action.wait_until_finished()
+    assert action.status == "success", (action.command, action.status, action.error)
+    if command is not None:
+        assert action.command == command
+    assert action.progress == 100 and action.finished is not None
+    return action
+
+
+def api_error(call, *args, **kwargs):
+    """The hcloud.APIException that `call(*args, **kwargs)` raises."""
+    from hcloud import APIException
+
+    with pytest.raises(APIException) as e:
+        call(*args, **kwargs)
+    return e.value
+
+
+def new_server(client: Client, location: str = "fsn1", **kw):
+    """A running cx22 server created through client.servers.create, after its actions finished."""
+    from hcloud.images import Image
+    from hcloud.locations import Location
+    from hcloud.server_types import ServerType
+
+    kw.setdefault("name", unique("srv"))
+    resp = client.servers.create(server_type=ServerType(name="cx22"), image=Image(name="ubuntu-24.04"),
+                                 location=Location(name=location), **kw)
+    finished(resp.action, "create_server")
+    for a in resp.next_actions:
+        finished(a)
+    return client.servers.get_by_id(resp.server.id)
