@@ -106,6 +106,20 @@ def api_error(call, *args, **kwargs):
     return e.value
 
 
+def check_type_actions(actions_client, mine, foreign=None):
+    """A resource type's own action endpoints (client.volumes.actions: `/volumes/actions`,
+    `/volumes/actions/{id}`) show its finished action `mine`, and not `foreign` of another type."""
+    got = actions_client.get_by_id(mine.id)
+    assert (got.id, got.command, got.status) == (mine.id, mine.command, "success")
+    assert mine.id in [a.id for a in actions_client.get_all(status=["success"])]
+    assert mine.id not in [a.id for a in actions_client.get_all(status=["running", "error"])]
+    page = actions_client.get_list(sort=["id:desc"], page=1, per_page=1)
+    assert len(page.actions) == 1 and page.actions[0].id >= mine.id and page.meta.pagination.per_page == 1
+    if foreign is not None:
+        assert api_error(actions_client.get_by_id, foreign.id).code == "not_found"
+        assert foreign.id not in [a.id for a in actions_client.get_all()]
+
+
 def new_server(client: Client, location: str = "fsn1", **kw):
     """A running cx22 server created through client.servers.create, after its actions finished."""
     from hcloud.images import Image

@@ -11,7 +11,7 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import api_error, finished, make_client, make_pem, unique
+from conftest import api_error, check_type_actions, finished, make_client, make_pem, unique
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -146,6 +146,7 @@ def test_managed_certificate_signed_by_the_local_ca(ca_client, local_ca):
     # issued fine: nothing to retry
     assert api_error(cert.retry_issuance).code == "invalid_input"
     assert [a.command for a in cert.get_actions()] == ["create_certificate"]
+    check_type_actions(ca_client.certificates.actions, resp.action)
 
     err = api_error(ca_client.certificates.create_managed, name=unique("managed-bad"), domain_names=["not a name"])
     assert err.code == "invalid_input" and err.details["fields"][0]["name"] == "domain_names", err.details

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conftest import api_error, finished, new_server, unique
+from conftest import api_error, check_type_actions, finished, new_server, unique
 from hcloud.firewalls import (
     BoundFirewall,
     FirewallResource,
@@ -105,6 +105,7 @@ def test_firewall_lifecycle(client):
     page = client.firewalls.get_actions_list(fw, sort=["id:asc"], page=2, per_page=4)
     assert [a.command for a in page.actions] == commands[4:] and page.meta.pagination.total_entries == 6
     assert all(a.status == "success" for a in client.firewalls.get_actions(fw, status=["success"]))
+    check_type_actions(client.firewalls.actions, page.actions[-1], foreign=stranger.get_actions()[0])
 
     assert fw.delete() is True
     assert api_error(client.firewalls.get_by_id, fw.id).code == "not_found"

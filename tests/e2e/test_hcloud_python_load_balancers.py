@@ -7,7 +7,7 @@ import ipaddress
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import api_error, finished, make_pem, new_server, unique
+from conftest import api_error, check_type_actions, finished, make_pem, new_server, unique
 from hcloud.load_balancer_types import BoundLoadBalancerType, LoadBalancerType
 from hcloud.load_balancers import (
     BoundLoadBalancer,
@@ -176,6 +176,7 @@ def test_load_balancer_lifecycle(client):
     page = client.load_balancers.get_actions_list(lb, sort=["id:asc"], page=2, per_page=10)
     assert [a.command for a in page.actions] == commands[10:] and page.meta.pagination.total_entries == 18
     assert all(a.status == "success" for a in client.load_balancers.get_actions(lb, status=["success"]))
+    check_type_actions(client.load_balancers.actions, page.actions[-1], foreign=labelled.get_actions()[0])
 
     # metrics: every type the client knows, as the time series it parses
     end = datetime.now(timezone.utc)

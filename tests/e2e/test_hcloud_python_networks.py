@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 
-from conftest import api_error, finished, new_server, unique
+from conftest import api_error, check_type_actions, finished, new_server, unique
 from hcloud.networks import BoundNetwork, NetworkMember, NetworkRoute, NetworkSubnet
 
 
@@ -81,6 +81,7 @@ def test_network_lifecycle(client):
     page = client.networks.get_actions_list(net, sort=["id:asc"], page=2, per_page=5)
     assert [a.command for a in page.actions] == commands[5:] and page.meta.pagination.previous_page == 1
     assert all(a.status == "success" for a in client.networks.get_actions(net, status=["success"]))
+    check_type_actions(client.networks.actions, page.actions[0])
 
     assert net.delete() is True
     assert api_error(client.networks.get_by_id, net.id).code == "not_found"
@@ -111,7 +112,10 @@ def test_servers_in_a_network(client):
     finished(client.servers.attach_to_network(c, other_net, ip_range="10.1.0.0/24"), "attach_to_network")
     assert client.servers.get_by_id(c.id).private_net[0].network.id == other_net.id
 
-    finished(b.change_alias_ips(net, ["10.0.1.60"]), "change_alias_ips")
+    alias = finished(b.change_alias_ips(net, ["10.0.1.60"]), "change_alias_ips")
+    # a server's network actions name the network too
+    assert {r["type"] for r in alias.resources} == {"server", "network"}
+    check_type_actions(client.networks.actions, alias, foreign=b.get_actions(sort=["id:asc"])[0])
     assert client.servers.get_by_id(b.id).private_net[0].alias_ips == ["10.0.1.60"]
     finished(client.servers.change_alias_ips(b, net, []), "change_alias_ips")
     assert client.servers.get_by_id(b.id).private_net[0].alias_ips == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 
-from conftest import api_error, finished, new_server, unique
+from conftest import api_error, check_type_actions, finished, new_server, unique
 from hcloud.locations import Location
 from hcloud.primary_ips import BoundPrimaryIP
 from hcloud.servers import ServerCreatePublicNetwork
@@ -87,8 +87,9 @@ def test_server_with_primary_ips(client):
     # assign an IPv6 address later: the server must be off
     ip6 = create_ip(client, kind="ipv6")
     assert api_error(ip6.assign, server.id, "server").code == "server_not_stopped"
-    finished(server.power_off(), "stop_server")
-    finished(ip6.assign(assignee_id=server.id, assignee_type="server"), "assign_primary_ip")
+    stopped = finished(server.power_off(), "stop_server")
+    assigned = finished(ip6.assign(assignee_id=server.id, assignee_type="server"), "assign_primary_ip")
+    check_type_actions(client.primary_ips.actions, assigned, foreign=stopped)
     got = client.servers.get_by_id(server.id)
     assert got.public_net.primary_ipv6.id == ip6.id and got.public_net.ipv6.ip == ip6.ip
 

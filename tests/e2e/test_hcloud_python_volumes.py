@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from conftest import api_error, finished, new_server, unique
+from conftest import api_error, check_type_actions, finished, new_server, unique
 from hcloud.images import Image
 from hcloud.locations import Location
 from hcloud.server_types import ServerType
@@ -50,7 +50,10 @@ def test_volume_lifecycle(client):
     assert [v.id for v in client.servers.get_by_id(server.id).volumes] == [vol.id]
 
     finished(vol.resize(20), "resize_volume")
-    assert client.volumes.get_by_id(vol.id).size == 20
+    # reload() re-reads the volume in place
+    assert vol.size == 10
+    vol.reload()
+    assert vol.size == 20 and vol.server.id == server.id
     err = api_error(vol.resize, 15)
     assert err.code == "invalid_input"
     assert any(f["name"] == "size" for f in err.details["fields"]), err.details
@@ -87,6 +90,7 @@ def test_volume_lifecycle(client):
     p = page.meta.pagination
     assert (p.page, p.per_page, p.previous_page, p.next_page, p.last_page, p.total_entries) == (2, 3, 1, 3, 3, 8)
     assert client.volumes.get_actions_list(vol, per_page=50).meta.pagination.total_entries == 8
+    check_type_actions(client.volumes.actions, page.actions[-1], foreign=server.get_actions(sort=["id:asc"])[0])
 
     assert vol.delete() is True
     assert api_error(client.volumes.get_by_id, vol.id).code == "not_found"
