@@ -257,7 +257,10 @@ impl Cloud {
                             return Err(Error::invalid("server is already in a placement group"));
                         }
                         if srv.status != ServerStatus::Off {
-                            return Err(Error::invalid("server must be powered off to join a placement group"));
+                            return Err(Error::refused(
+                                crate::Refusal::NotStopped,
+                                "server must be powered off to join a placement group",
+                            ));
                         }
                         check_placement(tx, p, *group, &config)?;
                         let params = PlacementParams { server: id, group: Some(*group) };
