@@ -30,6 +30,12 @@ jqc "new load balancer: type, location, algorithm, empty lists" \
 jqc "public interface with both addresses" '.public_net.enabled == true and (.public_net.ipv4.ip | test("^[0-9.]+$")) and (.public_net.ipv6.ip | test(":"))'
 LB_V4=$(jget .public_net.ipv4.ip)
 LB_V6=$(jget .public_net.ipv6.ip)
+# with a network zone instead of a location, Stratus picks a location in that zone
+ok "load-balancer create --network-zone" load-balancer create --name e2e-lb-zone --type lb11 --network-zone eu-central
+ok "describe the load balancer created in a zone" load-balancer describe e2e-lb-zone -o json
+jqc "a location in the zone" '.location.network_zone == "eu-central"'
+ok "delete the load balancer created in a zone" load-balancer delete e2e-lb-zone
+await_gone load-balancer e2e-lb-zone
 
 section "load balancers: services"
 ok "add-service tcp" load-balancer add-service e2e-lb --protocol tcp --listen-port 8080 --destination-port 80 --proxy-protocol
@@ -64,6 +70,11 @@ ok "update-service tcp" load-balancer update-service e2e-lb --listen-port 8080 -
 hc load-balancer describe e2e-lb -o json || true
 jqc "tcp service updated, still without http" \
 	'.services[] | select(.listen_port == 8080) | .proxyprotocol == false and .destination_port == 8000 and .http == null and .health_check.http == null'
+ok "update-service --protocol http (tcp -> http)" load-balancer update-service e2e-lb --listen-port 8080 --protocol http \
+	--health-check-protocol http --health-check-http-response OK --health-check-http-tls
+hc load-balancer describe e2e-lb -o json || true
+jqc "service now http with default http settings and the http check asked" \
+	'.services[] | select(.listen_port == 8080) | .protocol == "http" and .destination_port == 8000 and .http.sticky_sessions == false and .http.certificates == [] and .health_check.protocol == "http" and .health_check.http.response == "OK" and .health_check.http.tls == true'
 ok "delete-service" load-balancer delete-service e2e-lb --listen-port 80
 has "delete-service message" "Service on port 80 deleted from Load Balancer ${LB:-x}"
 hc load-balancer describe e2e-lb -o json || true
@@ -92,6 +103,13 @@ ok "describe targets (text)" load-balancer describe e2e-lb
 has "text: server target name" 'Name:[[:space:]]+e2e-lb-srv1'
 has "text: label selector target" 'Label Selector:[[:space:]]+lbpool=web'
 has "text: ip target" 'IP:[[:space:]]+203\.0\.113\.10'
+if grep -qE "Server ID:[[:space:]]+${LSRV2:-x}\$" <<<"$OUT"; then
+	fail "text without --expand-targets hides the selected servers" "$OUT"
+else
+	pass "text without --expand-targets hides the selected servers"
+fi
+ok "describe --expand-targets (text)" load-balancer describe e2e-lb --expand-targets
+has "expanded: a server the selector picks" "Server ID:[[:space:]]+${LSRV2:-x}\$"
 ok "server describe of a target" server describe e2e-lb-srv1 -o json
 jqc "server lists its load balancer" ".load_balancers == [${LB:-0}]"
 ok "remove-target --server" load-balancer remove-target e2e-lb --server e2e-lb-srv1
@@ -179,6 +197,9 @@ ok "load-balancer add-label" load-balancer add-label e2e-lb2 tier=edge
 ok "load-balancer remove-label" load-balancer remove-label e2e-lb2 env
 ok "load-balancer list -l tier=edge" load-balancer list -l tier=edge -o json
 jqc "renamed load balancer by its label" "[.[] | [.id, .name, .labels]] == [[${LB:-0}, \"e2e-lb2\", {\"tier\":\"edge\"}]]"
+ok "load-balancer remove-label --all" load-balancer remove-label e2e-lb2 --all
+hc load-balancer describe e2e-lb2 -o json || true
+jqc "load balancer without labels" '.labels == {}'
 ok "load-balancer list -o columns" load-balancer list -o columns=id,name,ipv4 -o noheader
 has "columns: the load balancer and its address" "^${LB:-x} +e2e-lb2 +$LB_V4"
 ok "load-balancer delete" load-balancer delete e2e-lb2

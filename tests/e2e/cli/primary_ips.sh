@@ -79,6 +79,16 @@ ok "server delete (primary IPs)" server delete e2e-pip-srv
 await_gone server e2e-pip-srv
 ok "primary-ip describe after its server is gone" primary-ip describe e2e-pip6 -o json
 jqc "kept, unassigned" '.assignee_id == null'
+ok "server create --primary-ipv6 --without-ipv4" server create --name e2e-pip-srv6 --type cx22 --image debian-12 \
+	--datacenter fsn1-dc14 --primary-ipv6 e2e-pip6 --without-ipv4
+has "create prints the primary IPv6" "^IPv6: ${PIP6_NET%/64}"
+if grep -q '^IPv4' <<<"$OUT"; then fail "no IPv4 printed with --without-ipv4" "$OUT"; else pass "no IPv4 printed with --without-ipv4"; fi
+hc server describe e2e-pip-srv6 -o json || true
+jqc "server has the primary IPv6 and no IPv4" ".public_net.ipv4 == null and .public_net.ipv6.id == ${PIP6:-0} and .public_net.ipv6.ip == \"$PIP6_NET\""
+ok "server delete (IPv6 only)" server delete e2e-pip-srv6
+await_gone server e2e-pip-srv6
+hc primary-ip describe e2e-pip6 -o json || true
+jqc "kept again, unassigned" '.assignee_id == null'
 ok "primary-ip delete ipv6 (by id)" primary-ip delete "${PIP6:-0}"
 ok "primary-ip list at the end" primary-ip list -o json
 jqc "no primary IPs left" '(. // []) | length == 0'

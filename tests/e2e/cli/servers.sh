@@ -81,6 +81,10 @@ expect_fail "old ssh key name is gone" 'not found' ssh-key describe e2e-key2
 ok "ssh-key add-label" ssh-key add-label e2e-key2-renamed team=ops
 ok "ssh-key describe after add-label" ssh-key describe e2e-key2-renamed -o json
 jqc "ssh key label added" '.labels.team == "ops"'
+ok "ssh-key remove-label" ssh-key remove-label e2e-key1 env
+ok "ssh-key describe after remove-label" ssh-key describe e2e-key1 -o json
+jqc "ssh key label removed" '.labels == {}'
+expect_fail "ssh-key remove-label of a missing key fails" 'does not exist' ssh-key remove-label e2e-key1 env
 expect_fail "duplicate ssh key name -> uniqueness_error" 'uniqueness_error' \
 	ssh-key create --name e2e-key1 --public-key-from-file "$WORK/key3.pub"
 expect_fail "duplicate ssh key fingerprint -> uniqueness_error" 'uniqueness_error' \
@@ -346,6 +350,12 @@ ok "floating-ip list -o json" floating-ip list -o json
 jqc "two floating ips" '([.[].name] | sort) == ["e2e-fip2","e2e-fip6"]'
 ok "floating-ip list -l a=b" floating-ip list -l a=b -o json
 jqc "floating ip label selector" '[.[].name] == ["e2e-fip2"]'
+ok "floating-ip add-label" floating-ip add-label e2e-fip6 tier=edge
+ok "floating-ip remove-label" floating-ip remove-label e2e-fip2 a
+ok "floating-ip list -l tier=edge" floating-ip list -l tier=edge -o json
+jqc "floating ip found by its added label" '[.[].name] == ["e2e-fip6"]'
+ok "floating-ip list -l a=b after remove-label" floating-ip list -l a=b -o json
+jqc "removed label selects nothing" '(. // []) | length == 0'
 ok "floating-ip delete" floating-ip delete e2e-fip2
 ok "floating-ip delete ipv6" floating-ip delete e2e-fip6
 expect_fail "deleted floating ip is gone" 'not found' floating-ip describe e2e-fip2

@@ -64,6 +64,14 @@ ok "volume add-label" volume add-label e2e-vol1b team=storage
 ok "volume remove-label" volume remove-label e2e-vol1b tier
 ok "volume describe after labels" volume describe e2e-vol1b -o json
 jqc "labels changed" '.labels == {"env":"test","team":"storage"}'
+# the CLI itself refuses to replace a label unless told to
+expect_fail "add-label of a present key without --overwrite fails" 'already exists' volume add-label e2e-vol1b env=prod
+ok "volume add-label --overwrite" volume add-label --overwrite e2e-vol1b env=prod
+hc volume describe e2e-vol1b -o json || true
+jqc "label replaced" '.labels == {"env":"prod","team":"storage"}'
+ok "volume remove-label --all" volume remove-label e2e-vol1b --all
+hc volume describe e2e-vol1b -o json || true
+jqc "all labels gone" '.labels == {}'
 
 section "volumes: attach / detach / resize"
 ok "volume attach" volume attach e2e-vol1b --server e2e-vol-srv
