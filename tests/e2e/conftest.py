@@ -84,3 +84,82 @@ def limited():
     srv.start()
     yield srv
     srv.cleanup()
+
+
+# -- helpers shared by the per-resource hcloud-python suites (test_hcloud_python_*.py) -------
+def finished(action, command: str | None = None):
+    """Wait for a BoundAction the way hcloud-python does, then assert it succeeded."""
+    action.wait_until_finished()
+    assert action.status == "success", (action.command, action.status, action.error)
+    if command is not None:
+        assert action.command == command
+    assert action.progress == 100 and action.finished is not None
+    return action
+
+
+def api_error(call, *args, **kwargs):
+    """The hcloud.APIException that `call(*args, **kwargs)` raises."""
+    from hcloud import APIException
+
+    with pytest.raises(APIException) as e:
+        call(*args, **kwargs)
+    return e.value
+
+
+def check_type_actions(actions_client, mine, foreign=None):
+    """A resource type's own action endpoints (client.volumes.actions: `/volumes/actions`,
+    `/volumes/actions/{id}`) show its finished action `mine`, and not `foreign` of another type."""
+    got = actions_client.get_by_id(mine.id)
+    assert (got.id, got.command, got.status) == (mine.id, mine.command, "success")
+    assert mine.id in [a.id for a in actions_client.get_all(status=["success"])]
+    assert mine.id not in [a.id for a in actions_client.get_all(status=["running", "error"])]
+    page = actions_client.get_list(sort=["id:desc"], page=1, per_page=1)
+    assert len(page.actions) == 1 and page.actions[0].id >= mine.id and page.meta.pagination.per_page == 1
+    if foreign is not None:
+        assert api_error(actions_client.get_by_id, foreign.id).code == "not_found"
+        assert foreign.id not in [a.id for a in actions_client.get_all()]
+
+
+def new_server(client: Client, location: str = "fsn1", **kw):
+    """A running cx22 server created through client.servers.create, after its actions finished."""
+    from hcloud.images import Image
+    from hcloud.locations import Location
+    from hcloud.server_types import ServerType
+
+    kw.setdefault("name", unique("srv"))
+    resp = client.servers.create(server_type=ServerType(name="cx22"), image=Image(name="ubuntu-24.04"),
+                                 location=Location(name=location), **kw)
+    finished(resp.action, "create_server")
+    for a in resp.next_actions:
+        finished(a)
+    return client.servers.get_by_id(resp.server.id)
+
+
+def make_pem(domains: list[str], ca: bool = False, days: int = 30) -> tuple[str, str]:
+    """(certificate PEM, PKCS#8 private key PEM): self-signed, for `domains`, made with `cryptography`."""
+    from datetime import datetime, timedelta, timezone
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domains[0])])
+    now = datetime.now(timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=days))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                                      content_commitment=False, key_encipherment=False,
+                                                      data_encipherment=False, key_agreement=False,
+                                                      encipher_only=False, decipher_only=False), critical=True)
+    else:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in domains]),
+                                        critical=False)
+    cert = builder.sign(key, hashes.SHA256())
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()

@@ -48,15 +48,23 @@ stratus_cleanup() {
 	return $rc
 }
 
+# Makes the temp dir (removed on exit) before the server starts, for files `serve` reads at start
+# (e.g. a --local-ca directory); stratus_start then uses the same dir.
+stratus_tmp() {
+	if [[ -z $STRATUS_E2E_TMP ]]; then
+		STRATUS_E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/stratus-e2e.XXXXXX")
+		trap stratus_cleanup EXIT
+	fi
+}
+
 stratus_start() { # extra serve args...
 	if [[ ! -x $STRATUS_BIN ]]; then
 		echo "stratus binary not found at $STRATUS_BIN (run cargo build --release)" >&2
 		return 1
 	fi
-	STRATUS_E2E_TMP=$(mktemp -d "${TMPDIR:-/tmp}/stratus-e2e.XXXXXX")
+	stratus_tmp
 	STRATUS_E2E_DATA=$STRATUS_E2E_TMP/data
 	mkdir -p "$STRATUS_E2E_DATA"
-	trap stratus_cleanup EXIT
 	local port
 	port=$(free_port)
 	STRATUS_E2E_URL=http://127.0.0.1:$port

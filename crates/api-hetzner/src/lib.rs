@@ -19,6 +19,28 @@
 //!   of digits that names nothing as the id it spells: hcloud-go sends ids as strings.
 //! - `POST /floating_ips` leaves `action` out (rather than `null`) when it starts none:
 //!   the document's `action` is a non-nullable object.
+//! - `DELETE /load_balancers/{id}` answers 200 with the deleting action, not 204:
+//!   hcloud-python 2.27 reads `action` from the body.
+//! - Load balancer services: `http.timeout_idle` (hcloud-python 2.27 indexes it) and a
+//!   health check that is never `null` (hcloud-go dereferences it); a request's `null`
+//!   fields mean absent (Ansible sends every key).
+//! - `GET /networks/{id}/members` exists (hcloud-python 2.27 calls it; the document
+//!   lacks it); a member has exactly the six keys the client parses.
+//! - Primary IPs carry the deprecated `datacenter` in full next to `location` (the
+//!   hcloud-python 2.8 that Ansible vendors and hcloud-go read it), and take it in
+//!   requests; `assignee_type` may be left out without an assignee.
+//! - A network's `server` (the deprecated name of `cloud`) in a route or subnet is kept
+//!   as sent: Ansible compares it.
+//! - Firewall rules answer every key (empty lists for absent address lists): Ansible
+//!   compares whole rule dicts.
+//! - Booleans in queries and bodies are accepted in any case (`True` from Python
+//!   clients).
+//!
+//! What Stratus decides where the document is silent: a subnet's `gateway` is its
+//! network's first host address; a network change waits behind one still running
+//! rather than answering `conflict`; a firewall change answers 409 `conflict` while one
+//! is running; CIDRs are kept as sent; a server label change that moves it into or out
+//! of a firewall's label selector starts `apply_firewalls`/`remove_firewalls`.
 
 pub mod auth;
 pub mod commands;

@@ -203,7 +203,7 @@ async fn get_load_balancer(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath
 }
 
 /// `health_check.http` of a request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 struct HealthCheckHttpBody {
     domain: Option<String>,
     path: Option<String>,
@@ -225,7 +225,7 @@ struct HealthCheckBody {
 }
 
 /// `http` of a service request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, PartialEq, Deserialize)]
 struct HttpBody {
     cookie_name: Option<String>,
     cookie_lifetime: Option<u32>,
@@ -250,6 +250,9 @@ struct ServiceBody {
 }
 
 impl ServiceBody {
+    /// An empty `http` or `health_check.http` object asks for nothing and is taken as
+    /// absent: `hcloud load-balancer update-service` (CLI 1.30.3) sends both as `{}` on
+    /// every update, tcp services included, where a non-empty one would be refused.
     fn into_core(self) -> ServiceRequest {
         ServiceRequest {
             protocol: self.protocol,
@@ -262,7 +265,7 @@ impl ServiceBody {
                 interval: hc.interval,
                 timeout: hc.timeout,
                 retries: hc.retries,
-                http: hc.http.map(|h| HealthCheckHttpRequest {
+                http: hc.http.filter(|h| *h != HealthCheckHttpBody::default()).map(|h| HealthCheckHttpRequest {
                     domain: h.domain,
                     path: h.path,
                     response: h.response,
@@ -270,7 +273,7 @@ impl ServiceBody {
                     tls: h.tls,
                 }),
             }),
-            http: self.http.map(|h| HttpRequest {
+            http: self.http.filter(|h| *h != HttpBody::default()).map(|h| HttpRequest {
                 cookie_name: h.cookie_name,
                 cookie_lifetime: h.cookie_lifetime,
                 certificates: h.certificates.map(|c| c.into_iter().map(CertificateId).collect()),

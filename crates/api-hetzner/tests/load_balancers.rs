@@ -510,6 +510,22 @@ mod tests {
             (service["protocol"].as_str(), &service["http"], &service["health_check"]["http"]),
             (Some("tcp"), &Value::Null, &Value::Null)
         );
+        // `hcloud load-balancer update-service` (1.30.3) sends empty `http` objects even
+        // for a tcp service: they ask for nothing; a non-empty one is still refused.
+        let body = json!({"listen_port": 80, "proxyprotocol": true, "http": {}, "health_check": {"http": {}}});
+        act(&api, id, "update_service", body).await;
+        let service = get_lb(&api, id).await["services"][0].clone();
+        assert_eq!(
+            (&service["proxyprotocol"], &service["http"], &service["health_check"]["http"]),
+            (&json!(true), &Value::Null, &Value::Null)
+        );
+        for body in [
+            json!({"listen_port": 80, "http": {"sticky_sessions": true}}),
+            json!({"listen_port": 80, "health_check": {"http": {"path": "/"}}}),
+        ] {
+            let r = api.post(&format!("/load_balancers/{id}/actions/update_service"), body.clone()).await;
+            assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "invalid_input"), "{body}");
+        }
 
         for (body, field) in [
             (json!({"destination_port": 1}), "listen_port"),

@@ -175,6 +175,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_running_server_cannot_join_a_group() {
+        let api = TestApi::new().await;
+        let id = make_group(&api, "ha").await;
+        let server = api.make_server(&api.token, "web").await;
+        // The document's code for this case (hcloud-python and the CLI show it), not `invalid_input`.
+        let r = server_action(&api, server, "add_to_placement_group", json!({"placement_group": id})).await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "server_not_stopped");
+        assert_eq!(group(&api, id).await["servers"], json!([]));
+    }
+
+    #[tokio::test]
     async fn a_deleted_server_leaves_its_group() {
         let api = TestApi::new().await;
         let id = make_group(&api, "ha").await;

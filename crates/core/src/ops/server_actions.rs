@@ -256,8 +256,12 @@ impl Cloud {
                         if srv.placement_group.is_some() {
                             return Err(Error::invalid("server is already in a placement group"));
                         }
+                        // Hetzner's `server_not_stopped`, as its document lists for this action.
                         if srv.status != ServerStatus::Off {
-                            return Err(Error::invalid("server must be powered off to join a placement group"));
+                            return Err(Error::refused(
+                                crate::Refusal::NotStopped,
+                                "server must be powered off to join a placement group",
+                            ));
                         }
                         check_placement(tx, p, *group, &config)?;
                         let params = PlacementParams { server: id, group: Some(*group) };
