@@ -10,20 +10,20 @@ if [[ -x $VENV/bin/ansible-playbook ]]; then
 	PATH=$VENV/bin:$PATH
 fi
 command -v ansible-playbook >/dev/null || { echo "ansible-playbook not found (run tests/setup.sh)" >&2; exit 1; }
+command -v openssl >/dev/null || { echo "openssl not installed" >&2; exit 1; }
 
 # A CA for managed certificates (serve --local-ca reads it at start), a self-signed certificate
 # to upload and a key that does not match it.
-CERT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/stratus-e2e-certs.XXXXXX")
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=Stratus-E2E-CA \
-	-keyout "$CERT_DIR/ca.key" -out "$CERT_DIR/ca.pem" 2>/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=stratus.test \
-	-addext subjectAltName=DNS:stratus.test -keyout "$CERT_DIR/key.pem" -out "$CERT_DIR/cert.pem" 2>/dev/null
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CERT_DIR/other-key.pem" 2>/dev/null
-
-stratus_start --local-ca "$CERT_DIR"
-# under the test's temp dir from now on, so that the EXIT trap removes it
-mv "$CERT_DIR" "$STRATUS_E2E_TMP/certs"
+stratus_tmp
 export E2E_CERT_DIR=$STRATUS_E2E_TMP/certs
+mkdir -p "$E2E_CERT_DIR"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=Stratus-E2E-CA \
+	-keyout "$E2E_CERT_DIR/ca.key" -out "$E2E_CERT_DIR/ca.pem" 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=stratus.test \
+	-addext subjectAltName=DNS:stratus.test -keyout "$E2E_CERT_DIR/key.pem" -out "$E2E_CERT_DIR/cert.pem" 2>/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$E2E_CERT_DIR/other-key.pem" 2>/dev/null
+
+stratus_start --local-ca "$E2E_CERT_DIR"
 
 KEYDIR=$STRATUS_E2E_TMP/ansible-key
 mkdir -p "$KEYDIR"
