@@ -3,7 +3,8 @@
 #   1. installs missing prerequisites (tests/setup.sh, idempotent)
 #   2. cargo fmt --check, cargo clippy -D warnings, cargo build --release, cargo test
 #   3. the end-to-end suites against target/release/stratus:
-#        hcloud CLI (tests/e2e/hcloud_cli.sh), hcloud-python (pytest), Ansible, crash test
+#        hcloud CLI (tests/e2e/hcloud_cli.sh), hcloud-python (pytest), Ansible, Schemathesis against
+#        the official OpenAPI document (tests/schemathesis/run.sh), crash test
 # Ends with the line "N passed, N failed" counting the e2e suites; exits non-zero if any step
 # (Rust or e2e) failed.
 # Env: STRATUS_SKIP_RUST=1 skips step 2 except the release build (STRATUS_SKIP_BUILD=1 skips that
@@ -70,7 +71,7 @@ run_suite() {
 	stage e2e "$name" "$limit" "$@" || true
 }
 run_suite cli "e2e: hcloud CLI" 900 bash tests/e2e/hcloud_cli.sh
-run_suite python "e2e: hcloud-python" 1200 "$VENV/bin/python" -m pytest -q tests/e2e/test_hcloud_python.py
+run_suite python "e2e: hcloud-python" 1200 "$VENV/bin/python" -m pytest -q tests/e2e
 run_suite ansible "e2e: ansible" 900 bash tests/e2e/ansible.sh
 run_suite crash "e2e: crash test" 900 "$VENV/bin/python" tests/crash/crash_test.py
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, idempotently (fast when everything is there):
-#   Debian packages: hcloud-cli (the real `hcloud` CLI), jq, openssh-client (ssh-keygen), curl
+#   Debian packages: hcloud-cli (the real `hcloud` CLI), jq, openssh-client (ssh-keygen), curl,
+#   openssl (test certificates and a local CA)
 #   Rust components: rustfmt, clippy
 #   a Python venv (.venv, or $STRATUS_VENV) with hcloud-python, ansible and pytest
 # Used by .ci/run and tests/run-all.sh. Set STRATUS_SETUP_APT_UPDATE=1 to force `apt-get update`.
@@ -17,7 +18,7 @@ if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then
 fi
 
 # --- Debian packages -------------------------------------------------------------------------
-APT_PKGS=(hcloud-cli jq openssh-client curl ca-certificates)
+APT_PKGS=(hcloud-cli jq openssh-client curl ca-certificates openssl)
 missing=()
 if command -v dpkg-query >/dev/null; then
 	for p in "${APT_PKGS[@]}"; do
@@ -26,7 +27,7 @@ if command -v dpkg-query >/dev/null; then
 		fi
 	done
 else
-	for c in hcloud jq ssh-keygen curl; do
+	for c in hcloud jq ssh-keygen curl openssl; do
 		command -v "$c" >/dev/null || missing+=("$c")
 	done
 fi
