@@ -92,6 +92,11 @@ pub fn optional_json_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::Json(format!("invalid JSON: {e}")))?;
+    // Every body of the API is an object; serde would read an array into a struct field by
+    // field (`[null, null]` as a body with its first two fields null).
+    if !value.is_object() {
+        return Err(Error::invalid_field("body", "must be a JSON object").into());
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let why = e.into_inner().to_string();
