@@ -38,17 +38,20 @@ pub fn routes() -> Router<Cloud> {
 }
 
 /// The Hetzner volume object. `size` is an integer: hcloud-go reads it into an `int`.
-/// TODO-fidelity: `linux_device` is the path the driver reported when it attached the
-/// volume, `null` while detached; Hetzner's is fixed per volume and shown always.
+/// `linux_device` is the path the driver reported when it attached the volume; while
+/// detached, the path Hetzner gives the volume (its `linux_device` is fixed per volume,
+/// shown always, and a string in the document).
 fn render(v: &VolumeView) -> Value {
     let vol = &v.volume;
+    let linux_device =
+        vol.linux_device.clone().unwrap_or_else(|| format!("/dev/disk/by-id/scsi-0HC_Volume_{}", vol.id.0));
     json!({
         "id": vol.id.0,
         "name": vol.name,
         "size": vol.size_gb,
         "server": vol.server.map(|s| s.0),
         "location": render::location(&v.location),
-        "linux_device": vol.linux_device,
+        "linux_device": linux_device,
         "protection": {"delete": vol.protection.delete},
         "labels": vol.labels,
         "format": vol.format,
