@@ -215,16 +215,22 @@ async fn detach_volume(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) ->
     Ok(actions::created(&cloud, &action, Value::Null))
 }
 
+/// The document's new `size` is a `number` (its create's is an `integer`): `50.0` is 50 GB.
 #[derive(Debug, Deserialize)]
 struct Resize {
-    size: Option<i64>,
+    size: Option<f64>,
 }
 
 /// `POST /volumes/{id}/actions/resize`: `resize_volume`; grows only.
 async fn resize_volume(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, body: Bytes) -> ApiResult<Response> {
     let id = volume_id(&id)?;
     let body: Resize = json_body(&body)?;
-    let size_gb = body.size.ok_or_else(|| Error::invalid_field("size", "is required"))?;
+    let size = body.size.ok_or_else(|| Error::invalid_field("size", "is required"))?;
+    if size.fract() != 0.0 || size.abs() >= 1e15 {
+        return Err(Error::invalid_field("size", "must be a whole number of GB").into());
+    }
+    #[allow(clippy::cast_possible_truncation)] // a whole number below 1e15: exact
+    let size_gb = size as i64;
     let action = cloud.volume_action(&p, id, VolumeAction::Resize { size_gb }).await?;
     Ok(actions::created(&cloud, &action, Value::Null))
 }
