@@ -61,7 +61,7 @@ fn action(id: i64, server: i64) -> Record {
         after: None,
         run: Some(Box::new(RunState {
             version: 1,
-            params: serde_json::json!({"server": server}),
+            params: serde_json::json!({"server": server}).into(),
             plan: vec!["create_vm".into()],
             done: 0,
             outputs: Default::default(),

@@ -137,7 +137,7 @@ fn action(id: i64, project: i64, progress: u8) -> Record {
         related: Vec::new(),
         run: Some(Box::new(RunState {
             version: 1,
-            params: serde_json::json!({"server": 3}),
+            params: serde_json::json!({"server": 3}).into(),
             plan: vec!["start_vm".into(), "snapshot".into()],
             done: 1,
             outputs: [("snapshot".to_string(), serde_json::json!(1.5))].into(),

@@ -102,7 +102,8 @@ pub struct ServeArgs {
     /// API requests per hour per token; 0 turns rate limiting off [default: 3600]
     #[arg(long, env = "STRATUS_RATE_LIMIT", value_name = "N")]
     pub rate_limit: Option<u32>,
-    /// Most servers, floating IPs, SSH keys and snapshots of each kind per project; 0
+    /// Most resources of each kind per project (servers, IPs, SSH keys, snapshots,
+    /// volumes, networks, firewalls, placement groups, load balancers, certificates); 0
     /// means unlimited [default: 0]
     #[arg(long, env = "STRATUS_RESOURCE_LIMIT", value_name = "N")]
     pub resource_limit: Option<u32>,

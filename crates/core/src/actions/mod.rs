@@ -223,7 +223,8 @@ impl<K> Erased<K> {
 
 fn params_of<K: Kind>(action: &Action) -> Result<K::Params, ActionError> {
     let run = action.run.as_ref().ok_or_else(|| ActionError::new("internal_error", "the action is not running"))?;
-    serde_json::from_value(run.params.clone()).map_err(|e| {
+    // From a reference: each step reads the parameters, so no copy of them is made.
+    <K::Params as serde::Deserialize>::deserialize(&*run.params).map_err(|e| {
         ActionError::new("internal_error", format!("the parameters of this {} action cannot be read: {e}", K::NAME))
     })
 }

@@ -32,8 +32,13 @@ impl Hooks {
         self.armed.lock().expect("hooks").push(hook);
     }
 
-    pub(crate) fn clear(&self) {
-        self.armed.lock().expect("hooks").clear();
+    /// Disarms every hook; whether any was still armed (its step never reached the
+    /// driver: it had nothing to call).
+    pub(crate) fn clear(&self) -> bool {
+        let mut armed = self.armed.lock().expect("hooks");
+        let unfired = !armed.is_empty();
+        armed.clear();
+        unfired
     }
 
     /// Consumes the hooks for this step (each fires once).

@@ -112,7 +112,7 @@ pub(crate) fn create(
         after,
         run: Some(Box::new(RunState {
             version,
-            params,
+            params: Arc::new(params),
             plan,
             done: 0,
             outputs: Default::default(),
@@ -123,10 +123,17 @@ pub(crate) fn create(
         })),
     };
     tx.put(Record::Action(Arc::new(action)));
-    if after.is_none() {
-        advance(tx, id);
-        if tx.actions.get(id.0).is_some_and(|a| a.is_running()) {
-            tx.start_action(id);
+    // A predecessor made in this same transaction may have ended already (its record
+    // steps failed, or it had nothing else to do): no chain will run this one after it.
+    let waits = after.and_then(|pred| tx.actions.get(pred.0)).map(|pred| (pred.is_running(), pred.status));
+    match waits {
+        Some((true, _)) => {}
+        Some((false, status)) if status != ActionStatus::Success => fail_unstarted(tx, id),
+        _ => {
+            advance(tx, id);
+            if tx.actions.get(id.0).is_some_and(|a| a.is_running()) {
+                tx.start_action(id);
+            }
         }
     }
     tx.actions.get(id.0).cloned().ok_or_else(|| Error::Internal(format!("action {id} vanished")))
@@ -182,13 +189,25 @@ pub(crate) fn due(action: &Action) -> (Due, Option<&'static dyn DynKind>) {
 }
 
 /// Runs every record step now due, in this transaction, and finishes the action when
-/// its plan is through. Stops at the next driver step (the runner's) or at the end.
+/// its plan is through. Stops at the next driver step with something to call (the
+/// runner's) or at the end: a driver step that has nothing to call for this action
+/// (no firewall applies, say) is done here, saving a commit.
 pub(crate) fn advance(tx: &mut Tx, id: ActionId) {
     loop {
         let Some(action) = tx.actions.get(id.0).cloned() else { return };
         let (due, kind) = due(&action);
         match (due, kind) {
-            (Due::Nothing | Due::Driver { .. }, _) => return,
+            (Due::Nothing, _) => return,
+            (Due::Driver { step, undo }, Some(kind)) => {
+                if !matches!(kind.call(tx, &action, &step, undo), Ok(call) if call.is_nothing()) {
+                    return;
+                }
+                match if undo { None } else { take_fault(tx, &action, &step) } {
+                    Some(error) => fail(tx, id, kind, error, false),
+                    None => step_done(tx, id, kind, &step, undo, None),
+                }
+            }
+            (Due::Driver { .. }, None) => return,
             (Due::Finish, _) => return finish(tx, id),
             (Due::Unknown(why), _) => return stuck(tx, id, ActionError::new("unknown_plan", why)),
             (Due::Record { step, undo }, Some(kind)) => {
@@ -232,7 +251,7 @@ pub(crate) fn step_done(tx: &mut Tx, id: ActionId, kind: &dyn DynKind, step: &st
             run.outputs.insert(step.to_string(), out);
         }
         run.done += 1;
-        kind.scrub(&mut run.params, step);
+        kind.scrub(Arc::make_mut(&mut run.params), step);
         a.progress = progress(kind, run);
     });
 }

@@ -40,8 +40,11 @@ pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
     }
     let mut next = Some(first);
     while let Some(id) = next {
-        let status = run_one(&cloud, id).await;
-        let successor = cloud.read(|s| s.successor(id));
+        let mut chained = None;
+        let status = run_one(&cloud, id, &mut chained).await;
+        // The successor may have ended in `id`'s last commit (see `advance_successor`),
+        // and is then no longer listed as waiting.
+        let successor = chained.or_else(|| cloud.read(|s| s.successor(id)));
         next = match (successor, status) {
             (Some(succ), Some(ActionStatus::Success)) => {
                 if commit(&cloud, |tx| advance(tx, succ)).await.is_err() {
@@ -56,6 +59,15 @@ pub(crate) async fn run_chain(cloud: Cloud, first: ActionId) {
             (None, _) => None,
         };
     }
+}
+
+/// When `id` has just succeeded, runs its successor's leading record steps in the same
+/// commit (`run_chain` then finds nothing more to commit before its first driver step).
+fn advance_successor(tx: &mut Tx, id: ActionId) -> Option<ActionId> {
+    let succeeded = tx.actions.get(id.0).is_some_and(|a| a.status == ActionStatus::Success);
+    let succ = tx.successor(id).filter(|_| succeeded)?;
+    advance(tx, succ);
+    Some(succ)
 }
 
 /// Commits a record change the engine makes.
@@ -79,8 +91,9 @@ async fn fail_chain(cloud: &Cloud, mut id: ActionId) {
     }
 }
 
-/// Runs the rest of one action; returns its status once it no longer runs.
-async fn run_one(cloud: &Cloud, id: ActionId) -> Option<ActionStatus> {
+/// Runs the rest of one action; returns its status once it no longer runs, and sets
+/// `chained` to the successor its last commit advanced, if any.
+async fn run_one(cloud: &Cloud, id: ActionId, chained: &mut Option<ActionId>) -> Option<ActionStatus> {
     loop {
         let action = cloud.read(|s| s.actions.get(id.0).cloned())?;
         let (due, kind) = due(&action);
@@ -115,6 +128,7 @@ async fn run_one(cloud: &Cloud, id: ActionId) -> Option<ActionStatus> {
                 Err(error) => fail(tx, id, kind, error, true),
             }
             advance(tx, id);
+            *chained = advance_successor(tx, id);
         })
         .await;
         if committed.is_err() {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,8 +58,9 @@ pub struct RunState {
     /// plans of the versions it knows; an unknown one leaves the action stuck, visibly,
     /// instead of guessing.
     pub version: u32,
-    /// The kind's parameters, as JSON.
-    pub params: Value,
+    /// The kind's parameters, as JSON; shared, since every step's commit copies the
+    /// action record and parameters can be large (a whole server record).
+    pub params: Arc<Value>,
     /// The names of the steps to run, in order.
     pub plan: Vec<String>,
     /// How many of them have completed.

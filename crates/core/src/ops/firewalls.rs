@@ -70,11 +70,13 @@ impl Cloud {
         validate_name("name", &req.name)?;
         check_labels(Some(&req.labels))?;
         validate_rules(&req.rules)?;
+        let limit = self.config().resource_limit;
         let (id, actions) = self
             .write(|tx| {
                 if tx.firewall_named(p.project, &req.name, None).is_some() {
                     return Err(Error::uniqueness("name", "firewall name is already used"));
                 }
+                super::check_limit(limit, tx.firewalls.count(Some(p.project)), ResourceKind::Firewall)?;
                 let fw = Firewall {
                     id: FirewallId(tx.next_id()),
                     project: p.project,

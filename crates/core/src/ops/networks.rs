@@ -121,11 +121,13 @@ impl Cloud {
         ensure_write(p)?;
         validate_name("name", &req.name)?;
         check_labels(Some(&req.labels))?;
+        let limit = self.config().resource_limit;
         let (id, action) = self
             .write(|tx| {
                 if tx.networks.named(Some(p.project), &req.name).next().is_some() {
                     return Err(Error::uniqueness("name", "network name is already used"));
                 }
+                super::check_limit(limit, tx.networks.count(Some(p.project)), ResourceKind::Network)?;
                 parse_network_range("ip_range", &req.ip_range)?;
                 let mut network = Network {
                     id: NetworkId(tx.next_id()),

@@ -47,11 +47,13 @@ impl Cloud {
         ensure_write(p)?;
         validate_name("name", &name)?;
         check_labels(Some(&labels))?;
+        let limit = self.config().resource_limit;
         let id = self
             .write(|tx| {
                 if tx.placement_group_name_taken(p.project, &name, None) {
                     return Err(Error::uniqueness("name", "placement group name is already used"));
                 }
+                super::check_limit(limit, tx.placement_groups.count(Some(p.project)), ResourceKind::PlacementGroup)?;
                 let id = PlacementGroupId(tx.next_id());
                 let group = PlacementGroup { id, project: p.project, name, kind, labels, created: now() };
                 tx.put(Record::PlacementGroup(Arc::new(group)));
