@@ -25,13 +25,17 @@ pub fn routes() -> Router<Cloud> {
     Router::new().route("/actions", get(get_multiple_actions)).route("/actions/{id}", get(get_action))
 }
 
+/// The largest id the document allows (`maximum` of every id: 2^53 - 1, exact in JSON
+/// numbers read as doubles).
+const MAX_ID: i64 = (1 << 53) - 1;
+
 /// The repeatable `id` query parameter (`id=1&id=2`, also `id=1,2`).
 pub(crate) fn action_ids(params: &Params) -> ApiResult<Vec<ActionId>> {
     params
         .all("id")
         .into_iter()
         .map(|raw| match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(ActionId(id)),
+            Ok(id) if (1..=MAX_ID).contains(&id) => Ok(ActionId(id)),
             _ => Err(ApiError::from(Error::invalid_field("id", format!("'{raw}' is not a valid ID")))),
         })
         .collect()

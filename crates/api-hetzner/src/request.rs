@@ -30,15 +30,11 @@ impl Params {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    /// Every value of `key`; comma-separated values are split too (`type=cpu,disk`).
+    /// Every value of `key`; comma-separated values are split too (`type=cpu,disk`). An
+    /// empty value (`status=`) is kept: every repeatable parameter is an enum or an id in the
+    /// document, so the caller refuses it like any other value outside it.
     pub fn all(&self, key: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == key).flat_map(|(_, v)| v.split(',')).map(str::trim).collect()
     }
 
     /// `key` parsed as an integer, if present.
