@@ -9,7 +9,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::list::Listing;
 use crate::render;
-use crate::request::{path_id, IdPath, Params};
+use crate::request::{path_id, IdPath, Params, MAX_ID};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -24,10 +24,6 @@ use stratus_core::{Cloud, Error};
 pub fn routes() -> Router<Cloud> {
     Router::new().route("/actions", get(get_multiple_actions)).route("/actions/{id}", get(get_action))
 }
-
-/// The largest id the document allows (`maximum` of every id: 2^53 - 1, exact in JSON
-/// numbers read as doubles).
-const MAX_ID: i64 = (1 << 53) - 1;
 
 /// The repeatable `id` query parameter (`id=1&id=2`, also `id=1,2`).
 pub(crate) fn action_ids(params: &Params) -> ApiResult<Vec<ActionId>> {

@@ -145,6 +145,20 @@ pub fn path_id(raw: &str, kind: ResourceKind) -> ApiResult<i64> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| Error::not_found(kind, raw).into())
 }
 
+/// The largest id the document allows (the `maximum` of every id: 2^53 - 1, exact in JSON
+/// numbers read as doubles).
+pub const MAX_ID: i64 = (1 << 53) - 1;
+
+/// Deserializes a body's id, refusing one above [`MAX_ID`] (use with
+/// `#[serde(deserialize_with = "crate::request::bounded_id")]`).
+pub fn bounded_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let id = i64::deserialize(d)?;
+    if id > MAX_ID {
+        return Err(de::Error::custom(format!("{id} is above the largest id, 2^53 - 1")));
+    }
+    Ok(id)
+}
+
 /// Extracts `{id}` (and `{action_id}`) path segments as text, to be checked with [`path_id`].
 pub type IdPath = Path<String>;
 pub type IdActionPath = Path<(String, String)>;

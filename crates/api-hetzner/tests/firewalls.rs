@@ -384,6 +384,19 @@ mod tests {
         assert_error(&api.get(&format!("/firewalls/{id}")).await, StatusCode::NOT_FOUND, "not_found");
     }
 
+    /// Schemathesis sent a label_selector entry with a server id above the document's
+    /// maximum (2^53 - 1) and got an action: the id is refused though the type ignores it.
+    #[tokio::test]
+    async fn an_id_above_the_documents_maximum_is_invalid_input() {
+        let api = TestApi::new().await;
+        let id = firewall(&api, "fw").await;
+        let mut target = selector_target("env=prod");
+        target["server"] = json!({"id": 9_007_199_254_740_992_i64});
+        let r = api.post(&format!("/firewalls/{id}/actions/remove_from_resources"), json!({"remove_from": [target]})).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "invalid_input");
+        assert_eq!(r.body["error"]["details"]["fields"][0]["name"], "remove_from[0].server.id");
+    }
+
     /// Schemathesis sent `PUT /firewalls/{id}` (and the same to placement groups and volumes)
     /// with the body `[null, null]`: serde read the array as the struct's fields one by one
     /// and the update answered 200.
