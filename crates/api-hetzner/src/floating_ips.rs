@@ -258,6 +258,7 @@ async fn change_floating_ip_protection(
 ) -> ApiResult<Response> {
     let id = ip_id(&id)?;
     let body: ChangeProtection = json_body(&body)?;
-    let action = cloud.ip_action(&p, IpRole::Floating, id, IpAction::ChangeProtection { delete: Some(body.delete) }).await?;
+    let action =
+        cloud.ip_action(&p, IpRole::Floating, id, IpAction::ChangeProtection { delete: Some(body.delete) }).await?;
     Ok(action_created(&cloud, &action))
 }

@@ -392,7 +392,8 @@ mod tests {
         let id = firewall(&api, "fw").await;
         let mut target = selector_target("env=prod");
         target["server"] = json!({"id": 9_007_199_254_740_992_i64});
-        let r = api.post(&format!("/firewalls/{id}/actions/remove_from_resources"), json!({"remove_from": [target]})).await;
+        let r =
+            api.post(&format!("/firewalls/{id}/actions/remove_from_resources"), json!({"remove_from": [target]})).await;
         assert_error(&r, StatusCode::BAD_REQUEST, "invalid_input");
         assert_eq!(r.body["error"]["details"]["fields"][0]["name"], "remove_from[0].server.id");
     }
