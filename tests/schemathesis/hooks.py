@@ -8,6 +8,7 @@ a failure. The run ends with a table of what each rule dropped and one example o
 a reviewer can see that every drop is what its reason says.
 """
 
+import ast
 import atexit
 import json
 import re
@@ -34,34 +35,53 @@ class Refusal:
     message: str  # regex searched in the error message
 
 
-ANY = r".*"
+# CPython 3.11 (Debian bookworm's, in CI) can fail ast.parse when two threads parse at once
+# ("SystemError: AST constructor recursion depth mismatch", CPython gh-106905); Hypothesis
+# parses lambda sources while describing strategies, in both workers. One parse at a time
+# avoids it, and costs nothing that matters (Hypothesis caches what it parsed).
+_parse, _parse_lock = ast.parse, threading.Lock()
+
+
+def _serial_parse(*args: Any, **kwargs: Any) -> Any:
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _serial_parse
 
 # positive_data_acceptance: schema-valid requests Stratus rightly refuses. The document types
-# these values as bare strings/integers/objects; their rules are in its prose.
+# these values as bare strings/integers/objects; their rules are in its prose. Each rule is as
+# narrow as the refusal: the operations, the field the error names and the message.
+LISTS = r"^GET /[a-z_]+(/\{id\}/actions|/actions)?$"
 REFUSALS = [
     Refusal(
         "label selector syntax",
         "label_selector is a string in the document; Hetzner parses it with its selector grammar "
-        "(k=v, k!=v, k in (..), !k) and refuses what does not parse",
-        ANY, 400, "invalid_input", r"(^|\.)label_selector(\.selector)?$", ANY,
+        "(k=v, k!=v, k in (..), !k) and refuses what does not parse (any message: only the "
+        "selector parser names this field)",
+        r"^GET /[a-z_]+$|^POST /(load_balancers|firewalls)", 400, "invalid_input",
+        r"(^|\.)label_selector(\.selector)?$", r"",
     ),
     Refusal(
         "label syntax",
         "labels are a free string map in the document; Hetzner's keys and values follow its label "
         "syntax (prefix/name of [a-z0-9A-Z._-], values up to 63 characters)",
-        ANY, 400, "invalid_input", r"^labels$", r"^invalid input in field 'labels': label (key|value) .* is invalid$",
+        r"^(POST|PUT) ", 400, "invalid_input", r"^labels$",
+        r"^invalid input in field 'labels': label (key|value) .* is invalid$",
     ),
     Refusal(
         "pagination bounds",
         "page and per_page are unbounded integers in the document; its Pagination section bounds "
         "them (page >= 1, 1 <= per_page <= 50)",
-        r"^GET ", 400, "invalid_input", r"^(page|per_page)$", r"must be at (least|most) \d+",
+        LISTS, 400, "invalid_input", r"^(page|per_page)$", r"must be at (least|most) \d+",
     ),
     Refusal(
         "id filters that name nothing",
-        "the id and bound_to filters are ids: the document's id is an int64 without a minimum and "
-        "bound_to a string, but an id is a positive integer, so anything else is refused",
-        r"^GET ", 400, "invalid_input", r"^(id|bound_to)$", r"is not a valid ID|must be an integer$",
+        "the action lists' id filter takes action ids and GET /images?bound_to= a server id: the "
+        "document types them as an int64 without a minimum and a string, but an id is a positive "
+        "integer",
+        r"^GET /([a-z_]+/)?actions$|^GET /images$", 400, "invalid_input", r"^(id|bound_to)$",
+        r"is not a valid ID|must be an integer$",
     ),
     Refusal(
         "references to resources that do not exist",
@@ -71,40 +91,78 @@ REFUSALS = [
     ),
     Refusal(
         "formats the document leaves as plain strings",
-        "IP addresses, CIDR blocks, PEM certificates and keys, SSH public keys, port ranges and "
-        "RFC 3339 timestamps are typed string (without format) in the document",
-        ANY, 400, "invalid_input", None,
-        r"is not a CIDR block|is not an IPv[46] network in CIDR notation|must be an IP address|"
-        r"is not an IP address|is not valid PEM|invalid public key|must be an RFC 3339 timestamp",
+        "IP addresses, CIDR blocks, PEM certificates and keys, SSH public keys, port ranges, DNS "
+        "names and RFC 3339 timestamps are typed string (without format) in the document",
+        r"^(GET|POST|PUT) ", 400, "invalid_input", None,
+        r"is not a CIDR block|has host bits set|is not PEM|field 'dns_ptr': must be a valid hostname|is not an IPv[46] (network in CIDR notation|address)|"
+        r"must be an IP address|is not an IP address|is not valid PEM|invalid public key|"
+        r"must be an RFC 3339 timestamp|must be a port \(1-65535\)|is not a valid domain name",
     ),
     Refusal(
         "numbers out of range",
         "ports, sizes, intervals, retries and timeouts are integers without bounds in the document; "
-        "ports are 1-65535 and the others positive (the errors name the bound)",
-        r"^POST ", 400, "invalid_input", None,
-        r"invalid value: integer `-?\d+`, expected u(8|16|32|64)|must be greater than the current size|"
-        r"must be a whole number of GB",
+        "ports are 1-65535, sizes 10-10240 GB and the others positive (the errors name the bound; "
+        "an integer beyond 64 bits reaches serde as a float)",
+        r"^(POST|PUT) ", 400, "invalid_input", None,
+        r"invalid value: integer `-?\d+`, expected u(8|16|32|64)|"
+        r"invalid type: floating point `-?[0-9.]+e\+?\d+`, expected [ui](8|16|32|64)|"
+        r"must be greater than the current size|must be a whole number of GB|must be 10 to 10240 GB|"
+        r"must be between 1 and 65535",
     ),
     Refusal(
         "names",
-        "name is a bare string in the document; Hetzner's names are 1 to 128 characters",
-        r"^(POST|PUT) ", 400, "invalid_input", r"^name$", r"must be 1 to 128 characters",
+        "name is a bare string in the document; Hetzner's names are 1 to 128 characters, a "
+        "server's name is a hostname (the document says so: 'a valid hostname as per RFC 1123') "
+        "and a volume's is 1 to 64 letters, digits, dashes, underscores or dots",
+        r"^(POST|PUT) ", 400, "invalid_input", r"^name$",
+        r"must be 1 to 128 characters|must be a valid hostname|must be 1 to 64 letters, digits",
     ),
     Refusal(
         "rules between fields, stated in the document's prose",
-        "e.g. server and home_location are mutually exclusive, port only with tcp and udp, an ip "
-        "target needs ip, vswitch_id only for vswitch subnets, managed certificates need "
-        "domain_names: each is in the description of the fields involved",
-        r"^POST ", 400, "invalid_input", None,
-        r"are mutually exclusive|is only allowed for|is only for|is required for (this type|managed certificates)",
+        "e.g. server and home_location are mutually exclusive or one of them required, port only "
+        "with (and required by) tcp and udp, destination_ips only for direction out, an ip target "
+        "needs ip, vswitch_id only for vswitch subnets, uploaded certificates need certificate and "
+        "private_key, an incoming rule lists 1 to 100 source_ips: each is in the description of "
+        "the fields involved",
+        r"^(POST|PUT) ", 400, "invalid_input", None,
+        r"are mutually exclusive|is only allowed for|is only for|"
+        r"is required for (this type|managed certificates|uploaded certificates|tcp and udp|tcp services|"
+        r"subnets of type vswitch)|"
+        r"^invalid input in field '\w+': either \w+ or \w+ is required$|must be empty for this direction|"
+        r"must list 1 to 100 CIDRs",
+    ),
+    Refusal(
+        "a resource reference that its type needs",
+        "apply_to/remove_from/targets entries of type server need server, of type label_selector "
+        "need label_selector: the document makes both optional and says which type uses which",
+        r"^POST /(firewalls|load_balancers)", 400, "invalid_input",
+        r"^(apply_to|remove_from|targets)\[\d+\]\.(server|label_selector)$", r"is required$",
+    ),
+    Refusal(
+        "assigning to nobody",
+        "the assign requests reuse the IP's own server/assignee_id property (nullable, 'null if "
+        "not assigned'); an assignment needs the server to assign to, unassign is its own action",
+        r"^POST /(floating|primary)_ips/\{id\}/actions/assign$", 400, "invalid_input",
+        r"^(server|assignee_id)$", r"is required$",
+    ),
+    Refusal(
+        "route gateways",
+        "gateway is a bare string in the document; its prose: it cannot be the first IP of the "
+        "network's ip_range nor 172.31.1.1, and it must lie in the network (outside vSwitch "
+        "subnets, which route through the vSwitch)",
+        r"^POST /networks(/\{id\}/actions/add_route)?$", 400, "invalid_input",
+        r"(^|\.)gateway$", r"must be an address of the network other than its first",
     ),
     Refusal(
         "the resource's own state",
         "the request names a part of the resource that it does not have (a route, subnet, service, "
-        "target or address), a volume that is not attached, a route that is already there, or a "
-        "certificate that is not in a failed state",
+        "target or address), a volume that is not attached, a route that is already there, a "
+        "network range that would shrink (change_ip_range can only grow it, says the document), "
+        "deletion protection of a primary IP that is deleted with its server (auto_delete on) or "
+        "a certificate that is not in a failed state",
         r"^POST /[a-z_]+/\{id\}/actions/", 400, "invalid_input", None,
-        r"has no (such|subnet|service)|is not an address of this|is not attached|overlaps|can be retried",
+        r"has no (such|subnet|service)|is not an address of this|is not attached|overlaps|can be retried|"
+        r"field 'ip_range': can only grow: |can only be protected against deletion when auto_delete is off",
     ),
     Refusal(
         "empty resource lists",
@@ -114,6 +172,28 @@ REFUSALS = [
         r"^(apply_to|remove_from)$", r"must name at least one resource",
     ),
 ]
+
+# object_level_authorization: the catalogue every project reads alike.
+CATALOGUE = (
+    "the public catalogue",
+    "locations, datacenters, server and load balancer types, ISOs, pricing and system/app images "
+    "are Hetzner's, the same for every project: a second project reading them is no leak",
+)
+CATALOGUE_OPS = re.compile(
+    r"^GET /(locations|datacenters|server_types|load_balancer_types|isos|pricing)(/\{id\})?$"
+)
+
+
+def _catalogue_read(case: Any, response: Any) -> bool:
+    if CATALOGUE_OPS.match(case.operation.label):
+        return True
+    if case.operation.label != "GET /images/{id}":
+        return False
+    try:
+        return json.loads(response.text)["image"]["type"] in ("system", "app")
+    except (ValueError, KeyError, TypeError):
+        return False
+
 
 # negative_data_rejection: schema-violating requests Stratus accepts on purpose.
 PLACEMENT_GROUP_TYPE = (
@@ -222,6 +302,9 @@ def filter_failure(context, failure, case, response) -> bool:
         rule = _refusal(case, response)
     elif "negative_data_rejection" in checks:
         rule = _accepted_negative(case)
+    elif "object_level_authorization" in checks:
+        if _catalogue_read(case, response):
+            rule = CATALOGUE[0]
     elif "status_code_conformance" in checks:
         if case.operation.label == "DELETE /load_balancers/{id}" and response.status_code == 200:
             rule = LB_DELETE_200[0]
