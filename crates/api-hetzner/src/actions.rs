@@ -9,7 +9,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult};
 use crate::list::Listing;
 use crate::render;
-use crate::request::{path_id, IdPath, Params};
+use crate::request::{path_id, IdPath, Params, MAX_ID};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -31,7 +31,7 @@ pub(crate) fn action_ids(params: &Params) -> ApiResult<Vec<ActionId>> {
         .all("id")
         .into_iter()
         .map(|raw| match raw.parse::<i64>() {
-            Ok(id) if id > 0 => Ok(ActionId(id)),
+            Ok(id) if (1..=MAX_ID).contains(&id) => Ok(ActionId(id)),
             _ => Err(ApiError::from(Error::invalid_field("id", format!("'{raw}' is not a valid ID")))),
         })
         .collect()

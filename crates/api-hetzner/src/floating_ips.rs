@@ -243,9 +243,10 @@ async fn change_reverse_dns_records_for_floating_ip(
     Ok(action_created(&cloud, &action))
 }
 
+/// Today's document requires `delete` (its `protection` schema); the clients always send it.
 #[derive(Debug, Deserialize)]
 struct ChangeProtection {
-    delete: Option<bool>,
+    delete: bool,
 }
 
 /// `POST /floating_ips/{id}/actions/change_protection`: seed 002, "Floating IP Actions" › "Change protection".
@@ -257,6 +258,7 @@ async fn change_floating_ip_protection(
 ) -> ApiResult<Response> {
     let id = ip_id(&id)?;
     let body: ChangeProtection = json_body(&body)?;
-    let action = cloud.ip_action(&p, IpRole::Floating, id, IpAction::ChangeProtection { delete: body.delete }).await?;
+    let action =
+        cloud.ip_action(&p, IpRole::Floating, id, IpAction::ChangeProtection { delete: Some(body.delete) }).await?;
     Ok(action_created(&cloud, &action))
 }

@@ -129,8 +129,9 @@ struct CreatePrimaryIp {
     labels: Option<Labels>,
 }
 
-/// `POST /primary_ips`: `create_primary_ip`. The answer's `action` is the assignment,
-/// `null` without an assignee.
+/// `POST /primary_ips`: `create_primary_ip`. The answer's `action` is the assignment, left
+/// out without an assignee (the document's `action` is optional, not nullable; the clients
+/// read it with `.get` or as a nil-able pointer).
 async fn create_primary_ip(State(cloud): State<Cloud>, Auth(p): Auth, body: Bytes) -> ApiResult<Response> {
     let body: CreatePrimaryIp = json_body(&body)?;
     check_assignee_type(body.assignee_type.as_deref())?;
@@ -149,7 +150,10 @@ async fn create_primary_ip(State(cloud): State<Cloud>, Auth(p): Auth, body: Byte
         labels: body.labels.unwrap_or_default(),
     };
     let (ip, action) = cloud.primary_ip_create(&p, req).await?;
-    let body = json!({"primary_ip": render(&ip), "action": action.as_deref().map(|a| render::action(&cloud, a))});
+    let mut body = json!({"primary_ip": render(&ip)});
+    if let Some(action) = action {
+        body["action"] = render::action(&cloud, &action);
+    }
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

@@ -30,15 +30,11 @@ impl Params {
         self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    /// Every value of `key`; comma-separated values are split too (`type=cpu,disk`).
+    /// Every value of `key`; comma-separated values are split too (`type=cpu,disk`). An
+    /// empty value (`status=`) is kept: every repeatable parameter is an enum or an id in the
+    /// document, so the caller refuses it like any other value outside it.
     pub fn all(&self, key: &str) -> Vec<&str> {
-        self.0
-            .iter()
-            .filter(|(k, _)| k == key)
-            .flat_map(|(_, v)| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .collect()
+        self.0.iter().filter(|(k, _)| k == key).flat_map(|(_, v)| v.split(',')).map(str::trim).collect()
     }
 
     /// `key` parsed as an integer, if present.
@@ -92,6 +88,11 @@ pub fn optional_json_body<T: DeserializeOwned>(body: &Bytes) -> ApiResult<T> {
 fn parse_json<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::Json(format!("invalid JSON: {e}")))?;
+    // Every body of the API is an object; serde would read an array into a struct field by
+    // field (`[null, null]` as a body with its first two fields null).
+    if !value.is_object() {
+        return Err(Error::invalid_field("body", "must be a JSON object").into());
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let why = e.into_inner().to_string();
@@ -142,6 +143,20 @@ impl<'de> Deserialize<'de> for IdOrName {
 /// A path id. A non-integer id names nothing, so it is answered as not found.
 pub fn path_id(raw: &str, kind: ResourceKind) -> ApiResult<i64> {
     raw.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| Error::not_found(kind, raw).into())
+}
+
+/// The largest id the document allows (the `maximum` of every id: 2^53 - 1, exact in JSON
+/// numbers read as doubles).
+pub const MAX_ID: i64 = (1 << 53) - 1;
+
+/// Deserializes a body's id, refusing one above [`MAX_ID`] (use with
+/// `#[serde(deserialize_with = "crate::request::bounded_id")]`).
+pub fn bounded_id<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let id = i64::deserialize(d)?;
+    if id > MAX_ID {
+        return Err(de::Error::custom(format!("{id} is above the largest id, 2^53 - 1")));
+    }
+    Ok(id)
 }
 
 /// Extracts `{id}` (and `{action_id}`) path segments as text, to be checked with [`path_id`].

@@ -38,17 +38,20 @@ pub fn routes() -> Router<Cloud> {
 }
 
 /// The Hetzner volume object. `size` is an integer: hcloud-go reads it into an `int`.
-/// TODO-fidelity: `linux_device` is the path the driver reported when it attached the
-/// volume, `null` while detached; Hetzner's is fixed per volume and shown always.
+/// `linux_device` is the path the driver reported when it attached the volume; while
+/// detached, the path Hetzner gives the volume (its `linux_device` is fixed per volume,
+/// shown always, and a string in the document).
 fn render(v: &VolumeView) -> Value {
     let vol = &v.volume;
+    let linux_device =
+        vol.linux_device.clone().unwrap_or_else(|| format!("/dev/disk/by-id/scsi-0HC_Volume_{}", vol.id.0));
     json!({
         "id": vol.id.0,
         "name": vol.name,
         "size": vol.size_gb,
         "server": vol.server.map(|s| s.0),
         "location": render::location(&v.location),
-        "linux_device": vol.linux_device,
+        "linux_device": linux_device,
         "protection": {"delete": vol.protection.delete},
         "labels": vol.labels,
         "format": vol.format,
@@ -212,16 +215,22 @@ async fn detach_volume(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) ->
     Ok(actions::created(&cloud, &action, Value::Null))
 }
 
+/// The document's new `size` is a `number` (its create's is an `integer`): `50.0` is 50 GB.
 #[derive(Debug, Deserialize)]
 struct Resize {
-    size: Option<i64>,
+    size: Option<f64>,
 }
 
 /// `POST /volumes/{id}/actions/resize`: `resize_volume`; grows only.
 async fn resize_volume(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, body: Bytes) -> ApiResult<Response> {
     let id = volume_id(&id)?;
     let body: Resize = json_body(&body)?;
-    let size_gb = body.size.ok_or_else(|| Error::invalid_field("size", "is required"))?;
+    let size = body.size.ok_or_else(|| Error::invalid_field("size", "is required"))?;
+    if size.fract() != 0.0 || size.abs() >= 1e15 {
+        return Err(Error::invalid_field("size", "must be a whole number of GB").into());
+    }
+    #[allow(clippy::cast_possible_truncation)] // a whole number below 1e15: exact
+    let size_gb = size as i64;
     let action = cloud.volume_action(&p, id, VolumeAction::Resize { size_gb }).await?;
     Ok(actions::created(&cloud, &action, Value::Null))
 }

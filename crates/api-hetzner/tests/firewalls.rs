@@ -384,6 +384,46 @@ mod tests {
         assert_error(&api.get(&format!("/firewalls/{id}")).await, StatusCode::NOT_FOUND, "not_found");
     }
 
+    /// Schemathesis sent a label_selector entry with a server id above the document's
+    /// maximum (2^53 - 1) and got an action: the id is refused though the type ignores it.
+    #[tokio::test]
+    async fn an_id_above_the_documents_maximum_is_invalid_input() {
+        let api = TestApi::new().await;
+        let id = firewall(&api, "fw").await;
+        let mut target = selector_target("env=prod");
+        target["server"] = json!({"id": 9_007_199_254_740_992_i64});
+        let r =
+            api.post(&format!("/firewalls/{id}/actions/remove_from_resources"), json!({"remove_from": [target]})).await;
+        assert_error(&r, StatusCode::BAD_REQUEST, "invalid_input");
+        assert_eq!(r.body["error"]["details"]["fields"][0]["name"], "remove_from[0].server.id");
+    }
+
+    /// Schemathesis sent `PUT /firewalls/{id}` (and the same to placement groups and volumes)
+    /// with the body `[null, null]`: serde read the array as the struct's fields one by one
+    /// and the update answered 200.
+    #[tokio::test]
+    async fn a_body_that_is_not_an_object_is_invalid_input() {
+        let api = TestApi::new().await;
+        let id = firewall(&api, "fw").await;
+        let pg = api.post("/placement_groups", json!({"name": "pg", "type": "spread"})).await.body["placement_group"]
+            ["id"]
+            .as_i64()
+            .expect("id");
+        for (method, path) in [
+            (Method::PUT, format!("/firewalls/{id}")),
+            (Method::POST, format!("/firewalls/{id}/actions/set_rules")),
+            (Method::PUT, format!("/placement_groups/{pg}")),
+            (Method::POST, "/firewalls".to_string()),
+        ] {
+            for body in [json!([null, null]), json!(["fw", {}]), json!("fw"), json!(1)] {
+                let r = api.call_as(&api.token, method.clone(), &path, Some(body.clone())).await;
+                assert_error(&r, StatusCode::BAD_REQUEST, "invalid_input");
+                assert_eq!(r.body["error"]["details"]["fields"][0]["name"], "body", "{method} {path} {body}");
+            }
+        }
+        assert_eq!(get(&api, id).await["name"], "fw", "nothing changed");
+    }
+
     #[tokio::test]
     async fn update_list_filters_and_actions() {
         let api = TestApi::new().await;
