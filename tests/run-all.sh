@@ -8,7 +8,7 @@
 # Ends with the line "N passed, N failed" counting the e2e suites; exits non-zero if any step
 # (Rust or e2e) failed.
 # Env: STRATUS_SKIP_RUST=1 skips step 2 except the release build (STRATUS_SKIP_BUILD=1 skips that
-# too, for a prebuilt $STRATUS_BIN); E2E_SUITES=cli,python,ansible,crash
+# too, for a prebuilt $STRATUS_BIN); E2E_SUITES=cli,python,ansible,schemathesis,crash
 # picks suites; STRATUS_KEEP_DATA=1 keeps the servers' temp dirs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,7 +59,7 @@ if [[ -z ${STRATUS_SKIP_RUST:-} ]]; then
 fi
 
 # ---- end to end -----------------------------------------------------------------------------
-SUITES=${E2E_SUITES:-cli,python,ansible,crash}
+SUITES=${E2E_SUITES:-cli,python,ansible,schemathesis,crash}
 run_suite() {
 	local key=$1 name=$2 limit=$3
 	shift 3
@@ -73,6 +73,7 @@ run_suite() {
 run_suite cli "e2e: hcloud CLI" 900 bash tests/e2e/hcloud_cli.sh
 run_suite python "e2e: hcloud-python" 1200 "$VENV/bin/python" -m pytest -q tests/e2e
 run_suite ansible "e2e: ansible" 900 bash tests/e2e/ansible.sh
+run_suite schemathesis "e2e: schemathesis" 900 bash tests/schemathesis/run.sh
 run_suite crash "e2e: crash test" 900 "$VENV/bin/python" tests/crash/crash_test.py
 
 # ---- summary --------------------------------------------------------------------------------

@@ -15,7 +15,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-SPEC=${STRATUS_HETZNER_SPEC:-$ROOT/../shared/reference/hetzner-cloud-openapi.json}
+# The official document, a verbatim copy (see README.md) so that a clone runs on its own.
+SPEC=${STRATUS_HETZNER_SPEC:-$HERE/hetzner-cloud-openapi.json}
 VENV=${STRATUS_SCHEMATHESIS_VENV:-$ROOT/.venv-schemathesis}
 PYTHON=${PYTHON:-python3}
 
