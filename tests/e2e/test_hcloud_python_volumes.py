@@ -20,9 +20,8 @@ def test_volume_lifecycle(client):
     assert vol.name == name and vol.size == 10 and vol.format == "ext4"
     assert vol.location.name == "fsn1" and vol.server is None
     assert vol.labels == {"suite": "vol", "n": "1"} and vol.protection == {"delete": False}
-    # Hetzner shows linux_device always; Stratus only while attached (TODO-fidelity in
-    # crates/api-hetzner/src/volumes.rs). hcloud-python takes either.
-    assert isinstance(vol.created, datetime) and vol.linux_device is None
+    # Hetzner shows linux_device also while the volume is detached.
+    assert isinstance(vol.created, datetime) and vol.linux_device == f"/dev/disk/by-id/scsi-0HC_Volume_{vol.id}"
     assert resp.action.command == "create_volume" and resp.next_actions == []
     finished(resp.action, "create_volume")
 
