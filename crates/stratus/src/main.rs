@@ -20,6 +20,10 @@ use cli::{Cli, Command};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// See the workspace's Cargo.toml for why not the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
