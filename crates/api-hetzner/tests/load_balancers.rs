@@ -689,6 +689,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_address_that_is_no_ipv4_address_is_named_so() {
+        let api = TestApi::new().await;
+        let id = make_lb(&api, "lb").await;
+        let r = api
+            .post(
+                "/networks",
+                json!({"name": "n", "ip_range": "10.0.0.0/16",
+            "subnets": [{"type": "cloud", "network_zone": "eu-central", "ip_range": "10.0.1.0/24"}]}),
+            )
+            .await;
+        let net = r.body["network"]["id"].clone();
+        let r = api
+            .post(&format!("/load_balancers/{id}/actions/attach_to_network"), json!({"network": net, "ip": "x"}))
+            .await;
+        assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "invalid_input"), "{:?}", r.body);
+        assert_eq!(r.body["error"]["message"], "invalid input in field 'ip': 'x' is not an IPv4 address");
+    }
+
+    #[tokio::test]
     async fn reverse_dns_for_both_addresses() {
         let api = TestApi::new().await;
         let id = make_lb(&api, "lb").await;

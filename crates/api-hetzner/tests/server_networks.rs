@@ -152,6 +152,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_address_that_is_no_ipv4_address_is_named_so() {
+        // Schemathesis sent garbage as `ip`: the answer must say it is no address, not
+        // that it lies outside the subnets.
+        let api = TestApi::new().await;
+        let net = network(&api, "n", "10.0.0.0/16", "10.0.1.0/24", "eu-central").await;
+        let id = api.make_server(&api.token, "web").await;
+        for (body, field) in [
+            (json!({"network": net, "ip": "not-an-ip"}), "ip"),
+            (json!({"network": net, "ip": "10.0.1.10", "alias_ips": ["10.0.1.x"]}), "alias_ips"),
+        ] {
+            let r = server_action(&api, id, "attach_to_network", body).await;
+            assert_error(&r, StatusCode::BAD_REQUEST, "invalid_input");
+            let f = &r.body["error"]["details"]["fields"][0];
+            assert_eq!(f["name"], field);
+            assert!(f["messages"][0].as_str().is_some_and(|m| m.ends_with("is not an IPv4 address")), "{f}");
+        }
+        assert_eq!(server(&api, id).await["private_net"], json!([]));
+    }
+
+    #[tokio::test]
     async fn create_with_networks_and_firewalls() {
         let (api, sim) = api_with_sim().await;
         let net = network(&api, "n", "10.0.0.0/16", "10.0.1.0/24", "eu-central").await;

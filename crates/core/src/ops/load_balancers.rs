@@ -487,6 +487,7 @@ fn private_ip(
         .map_err(|_| Error::invalid_field(field, format!("network {network} not found")))?;
     let in_zone = |s: &&Subnet| s.network_zone == zone && s.kind != SubnetKind::Vswitch;
     if let Some(ip) = ip {
+        super::check_ipv4("ip", ip)?;
         let subnet = crate::data::subnet_containing(net, ip)
             .ok_or_else(|| Error::invalid_field("ip", format!("{ip} is in no subnet of network {network}")))?;
         if !in_zone(&subnet) {

@@ -114,6 +114,15 @@ pub(crate) fn ensure_free(state: &crate::data::State, resources: &[crate::ids::R
     }
 }
 
+/// Refuses a value of `field` that is not an IPv4 address, before it is looked for in a
+/// network, so that the message says what is wrong with it.
+pub(crate) fn check_ipv4(field: &str, value: &str) -> Result<()> {
+    match value.parse::<std::net::Ipv4Addr>() {
+        Ok(_) => Ok(()),
+        Err(_) => Err(Error::invalid_field(field, format!("'{value}' is not an IPv4 address"))),
+    }
+}
+
 /// Validates a resource name: 1-128 characters, not blank.
 pub(crate) fn validate_name(field: &str, name: &str) -> Result<()> {
     if name.trim().is_empty() || name.chars().count() > 128 {

@@ -341,6 +341,7 @@ fn attach_to_network(
     let zone = tx.location_of(srv.datacenter).and_then(|l| tx.zone_of(l)).unwrap_or_default().to_string();
     let ip = match ip {
         Some(ip) => {
+            super::check_ipv4("ip", &ip)?;
             let subnet = crate::data::subnet_containing(&net, &ip)
                 .ok_or_else(|| Error::invalid_field("ip", format!("{ip} is in no subnet of network {network}")))?;
             if subnet.network_zone != zone {
@@ -372,6 +373,7 @@ fn attach_to_network(
 /// Alias IPs must lie in the network's subnets and be free.
 fn check_alias_ips(tx: &Tx, net: &Network, nic: Option<NicId>, own: Option<&str>, aliases: &[String]) -> Result<()> {
     for (i, alias) in aliases.iter().enumerate() {
+        super::check_ipv4("alias_ips", alias)?;
         if crate::data::subnet_containing(net, alias).is_none() {
             return Err(Error::invalid_field("alias_ips", format!("{alias} is in no subnet of the network")));
         }
