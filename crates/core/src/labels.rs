@@ -100,6 +100,15 @@ impl Selector {
         self.0.iter().all(|r| r.matches(labels))
     }
 
+    /// The key and value of a selector that is one `key=value` requirement and nothing
+    /// else: the one kind a label index answers exactly.
+    pub fn single_equals(&self) -> Option<(&str, &str)> {
+        match self.0.as_slice() {
+            [Requirement::Equals(k, v)] => Some((k, v)),
+            _ => None,
+        }
+    }
+
     /// The requirements a label index can answer: only rows with one of these
     /// key/value pairs can match.
     pub fn index_terms(&self) -> Vec<IndexTerm> {

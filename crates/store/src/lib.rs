@@ -33,8 +33,9 @@ use tokio::task::JoinHandle;
 /// on the same file) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Start-up reads only; two lets a later read run beside a long one.
-const READ_CONNECTIONS: u32 = 2;
+/// Start-up reads only: the loader streams the largest tables (servers, their IPs and
+/// NICs, actions) at once, one connection each.
+const READ_CONNECTIONS: u32 = 4;
 
 /// The SQLite store. Cheap to share behind an `Arc<dyn Store>`; dropping it lets the
 /// writer finish what is queued and close (use [`SqliteStore::close`] to wait for that).

@@ -52,6 +52,7 @@ use crate::driver::{
 use crate::metrics::{MetricSeries, MetricsQuery};
 use async_trait::async_trait;
 use error::SimError;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use timing::{pause, pause_with_progress};
@@ -229,8 +230,15 @@ impl Driver for SimDriver {
         }
         for known in &inventory.vms {
             let spec = &known.spec;
-            let vm = state.vms.entry(spec.id).or_insert_with(|| SimVm::new(spec.clone(), known.power));
-            vm.spec = spec.clone();
+            // One clone of the spec per VM: at start-up this runs for every server stored.
+            let vm = match state.vms.entry(spec.id) {
+                Entry::Vacant(e) => e.insert(SimVm::new(spec.clone(), known.power)),
+                Entry::Occupied(e) => {
+                    let vm = e.into_mut();
+                    vm.spec = spec.clone();
+                    vm
+                }
+            };
             vm.set_power(known.power);
             vm.nics = spec.nics.iter().map(|n| (n.id, n.clone())).collect();
             vm.volumes = known.volumes.iter().copied().collect();

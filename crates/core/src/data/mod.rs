@@ -22,6 +22,7 @@ mod ips;
 mod load_balancers;
 mod networks;
 mod placement_groups;
+mod ranked;
 mod rows;
 mod servers;
 mod table;

@@ -23,10 +23,6 @@ pub struct ServerFilter {
 }
 
 impl ServerFilter {
-    fn is_empty(&self) -> bool {
-        self.common.name.is_none() && self.common.label_selector.is_none() && self.status.is_empty()
-    }
-
     fn matches(&self, srv: &Server) -> bool {
         self.common.matches(Some(&srv.name), &srv.labels)
             && (self.status.is_empty() || self.status.contains(&srv.status))
@@ -116,16 +112,19 @@ impl Cloud {
     ) -> std::result::Result<(Page, Vec<ServerView>), E> {
         self.read(|s| {
             let mut cache = ServerViewCache::default();
-            if filter.is_empty() && order.is_none() {
-                let page = page(s.servers.count(Some(p.project)))?;
-                let range = page.range();
-                let views = s
-                    .servers
-                    .of(Some(p.project))
-                    .skip(range.start)
-                    .take(range.len())
-                    .filter_map(|srv| server_view(s, srv, &mut cache))
-                    .collect();
+            let exact = (filter.status.is_empty() && order.is_none())
+                .then(|| {
+                    s.servers.exact(
+                        Some(p.project),
+                        filter.common.name.as_deref(),
+                        filter.common.label_selector.as_ref(),
+                    )
+                })
+                .flatten();
+            if let Some(exact) = exact {
+                let page = page(exact.len())?;
+                let views =
+                    exact.page(page.range()).into_iter().filter_map(|srv| server_view(s, srv, &mut cache)).collect();
                 return Ok((page, views));
             }
             let mut matching: Vec<&Arc<Server>> = s
