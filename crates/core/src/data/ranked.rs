@@ -67,13 +67,17 @@ mod tests {
         let mut x: u64 = 12345;
         for step in 0..40_000u64 {
             x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let key = ((x >> 61) as u8, format!("n{:04}", (x >> 40) % 2000), ((x >> 20) % 50) as i64);
-            if (x >> 10) % 3 == 0 {
+            let key = (
+                u8::try_from(x >> 61).unwrap_or(0),
+                format!("n{:04}", (x >> 40) % 2000),
+                i64::try_from((x >> 20) % 50).unwrap_or(0),
+            );
+            if (x >> 10).is_multiple_of(3) {
                 assert_eq!(ranked.remove(&key), std.remove(&key));
             } else {
                 assert_eq!(ranked.insert(key.clone()), std.insert(key));
             }
-            if step % 499 != 0 {
+            if !step.is_multiple_of(499) {
                 continue;
             }
             let all: Vec<_> = std.iter().cloned().collect();
