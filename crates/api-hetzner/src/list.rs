@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -135,27 +136,23 @@ impl Listing {
     }
 
     /// The answer for one page already rendered: `meta.pagination` and the `Link` header.
-    pub fn respond_rendered(
+    /// The items may be any serializable rendering (the server list's embeds raw JSON).
+    pub fn respond_rendered<T: Serialize>(
         &self,
         key: &'static str,
-        rendered: Vec<Value>,
+        rendered: Vec<T>,
         page: &Page,
         extra: serde_json::Map<String, Value>,
     ) -> Response {
-        let mut body = json!({
-            key: rendered,
-            "meta": {"pagination": {
-                "page": page.page,
-                "per_page": page.per_page,
-                "previous_page": page.previous_page(),
-                "next_page": page.next_page(),
-                "last_page": page.last_page(),
-                "total_entries": page.total,
-            }}
-        });
-        if let Value::Object(fields) = &mut body {
-            fields.extend(extra);
-        }
+        let meta = json!({"pagination": {
+            "page": page.page,
+            "per_page": page.per_page,
+            "previous_page": page.previous_page(),
+            "next_page": page.next_page(),
+            "last_page": page.last_page(),
+            "total_entries": page.total,
+        }});
+        let body = Envelope { key, items: &rendered, meta, extra };
         let mut response = axum::Json(body).into_response();
         if let Ok(link) = HeaderValue::from_str(&self.link(page)) {
             response.headers_mut().insert(header::LINK, link);
@@ -260,5 +257,41 @@ pub fn order_by<'a, T>(
             })
             .find(|o| o.is_ne())
             .unwrap_or(Ordering::Equal)
+    }
+}
+
+/// A list answer: the page's items under their key, `meta`, and any extra top-level
+/// fields, in key order as a `serde_json` map would have them.
+struct Envelope<'a, T> {
+    key: &'static str,
+    items: &'a [T],
+    meta: Value,
+    extra: serde_json::Map<String, Value>,
+}
+
+impl<T: Serialize> Serialize for Envelope<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        enum Field<'b, T> {
+            Items(&'b [T]),
+            Value(&'b Value),
+        }
+        let mut fields: Vec<(&str, Field<'_, T>)> =
+            vec![(self.key, Field::Items(self.items)), ("meta", Field::Value(&self.meta))];
+        fields.extend(
+            self.extra
+                .iter()
+                .filter(|(k, _)| *k != self.key && *k != "meta")
+                .map(|(k, v)| (k.as_str(), Field::Value(v))),
+        );
+        fields.sort_by(|a, b| a.0.cmp(b.0));
+        let mut map = serializer.serialize_map(Some(fields.len()))?;
+        for (key, field) in fields {
+            match field {
+                Field::Items(items) => map.serialize_entry(key, items)?,
+                Field::Value(value) => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
     }
 }

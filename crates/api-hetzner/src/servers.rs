@@ -15,16 +15,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 use stratus_core::ids::{FirewallId, IpId, NetworkId, PlacementGroupId, ResourceKind, ResourceRef, ServerId, VolumeId};
 use stratus_core::labels::Labels;
-use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus, ServerType};
+use stratus_core::model::{Location, PriceList, PublicIp, Server, ServerStatus};
 use stratus_core::ops::servers::{ServerCreate, ServerFilter, ServerOrder};
-use stratus_core::views::{DatacenterView, ServerView};
+use stratus_core::views::ServerView;
 use stratus_core::{Cloud, Error};
 use stratus_core::{MetricKind, MetricSeries, MetricsQuery};
 
@@ -42,33 +43,65 @@ pub fn routes() -> Router<Cloud> {
 /// The fields `GET /servers` sorts by.
 const SERVER_SORT: &[&str] = &["id", "name", "created"];
 
-/// What rendering a server's embedded catalogue objects needs, loaded once per answer,
-/// with each server type and datacenter rendered once however many servers show it (a
-/// page of 50 servers usually shows one or two of each).
+/// What rendering a server's embedded catalogue objects needs, loaded once per answer.
+/// Each server type, datacenter, location and image is serialized once however many
+/// servers show it (a page of 50 usually shows one or two of each) and embedded as raw
+/// JSON: building and dropping those trees per server was most of a list's cost.
 #[derive(Debug)]
 struct Catalog {
     prices: Arc<PriceList>,
     locations: Vec<Arc<Location>>,
-    rendered: RefCell<HashMap<ResourceRef, Value>>,
+    rendered: HashMap<(ResourceRef, u8), Box<RawValue>>,
 }
+
+/// Which object of a resource a cached rendering is (a datacenter's own object, or its
+/// location's).
+const OWN: u8 = 0;
+const ITS_LOCATION: u8 = 1;
 
 impl Catalog {
     fn load(cloud: &Cloud) -> ApiResult<Catalog> {
         let pricing = cloud.pricing()?;
-        Ok(Catalog { prices: pricing.list, locations: pricing.locations, rendered: RefCell::default() })
+        Ok(Catalog { prices: pricing.list, locations: pricing.locations, rendered: HashMap::new() })
     }
 
-    fn once(&self, key: ResourceRef, render: impl FnOnce() -> Value) -> Value {
-        self.rendered.borrow_mut().entry(key).or_insert_with(render).clone()
+    /// Renders what `views` embed that is not yet rendered.
+    fn prepare<'v>(&mut self, views: impl IntoIterator<Item = &'v ServerView>) -> ApiResult<()> {
+        for v in views {
+            if let Some(t) = v.server_type.as_deref() {
+                let (locations, prices) = (&self.locations, &self.prices);
+                cache(&mut self.rendered, (t.id.as_ref(), OWN), || render::server_type(t, locations, prices))?;
+            }
+            let dc = &v.datacenter;
+            cache(&mut self.rendered, (dc.datacenter.id.as_ref(), OWN), || render::datacenter(dc))?;
+            cache(&mut self.rendered, (dc.datacenter.id.as_ref(), ITS_LOCATION), || render::location(&dc.location))?;
+            if let Some(i) = v.image.as_deref() {
+                cache(&mut self.rendered, (i.id.as_ref(), OWN), || crate::images::render(i, false))?;
+            }
+        }
+        Ok(())
     }
 
-    fn server_type(&self, t: &ServerType) -> Value {
-        self.once(t.id.as_ref(), || render::server_type(t, &self.locations, &self.prices))
+    /// A rendering [`Catalog::prepare`] made.
+    fn get(&self, key: ResourceRef, part: u8) -> ApiResult<&RawValue> {
+        self.rendered
+            .get(&(key, part))
+            .map(|raw| &**raw)
+            .ok_or_else(|| ApiError::from(Error::Internal(format!("{key:?} was not rendered before its server"))))
     }
+}
 
-    fn datacenter(&self, d: &DatacenterView) -> Value {
-        self.once(d.datacenter.id.as_ref(), || render::datacenter(d))
+fn cache(
+    rendered: &mut HashMap<(ResourceRef, u8), Box<RawValue>>,
+    key: (ResourceRef, u8),
+    render: impl FnOnce() -> Value,
+) -> ApiResult<()> {
+    if let Entry::Vacant(slot) = rendered.entry(key) {
+        let raw = serde_json::value::to_raw_value(&render())
+            .map_err(|e| ApiError::from(Error::Internal(format!("cannot render {key:?}: {e}"))))?;
+        slot.insert(raw);
     }
+    Ok(())
 }
 
 fn ipv4(ip: &PublicIp) -> Value {
@@ -80,15 +113,72 @@ fn ipv6(ip: &PublicIp) -> Value {
     json!({"id": ip.id.0, "ip": ip.address, "blocked": ip.blocked, "dns_ptr": ptrs})
 }
 
-/// The Hetzner server object.
-fn render(v: &ServerView, catalog: &Catalog) -> Value {
+/// The Hetzner server object. Fields in alphabetical order, as every other object is
+/// rendered (`serde_json`'s maps are sorted).
+#[derive(Debug, Serialize)]
+struct ServerJson<'a> {
+    backup_window: &'a Option<String>,
+    created: String,
+    datacenter: &'a RawValue,
+    id: i64,
+    image: Option<&'a RawValue>,
+    included_traffic: u64,
+    ingoing_traffic: u64,
+    iso: Option<Value>,
+    labels: &'a Labels,
+    load_balancers: Vec<i64>,
+    location: &'a RawValue,
+    locked: bool,
+    name: &'a str,
+    outgoing_traffic: u64,
+    placement_group: Option<Value>,
+    primary_disk_size: u32,
+    private_net: Vec<Value>,
+    protection: Value,
+    public_net: Value,
+    rescue_enabled: bool,
+    // TODO-fidelity: a server made with custom hardware by another dialect has no
+    // type; Hetzner servers always have one.
+    server_type: Option<&'a RawValue>,
+    status: &'static str,
+    volumes: Vec<i64>,
+}
+
+/// The server object of `v`; `catalog` must have been prepared with it.
+fn render<'a>(v: &'a ServerView, catalog: &'a Catalog) -> ApiResult<ServerJson<'a>> {
     let s = &v.server;
-    json!({
-        "id": s.id.0,
-        "name": s.name,
-        "status": s.status.as_str(),
-        "created": render::ts(s.created),
-        "public_net": {
+    let dc = v.datacenter.datacenter.id.as_ref();
+    Ok(ServerJson {
+        backup_window: &s.backup_window,
+        created: render::ts(s.created),
+        datacenter: catalog.get(dc, OWN)?,
+        id: s.id.0,
+        image: v.image.as_deref().map(|i| catalog.get(i.id.as_ref(), OWN)).transpose()?,
+        included_traffic: v.server_type.as_ref().map_or(0, |t| t.included_traffic),
+        ingoing_traffic: s.traffic.ingoing,
+        iso: v.iso.as_deref().map(crate::isos::render_iso),
+        labels: &s.labels,
+        load_balancers: v.load_balancers.iter().map(|i| i.0).collect(),
+        location: catalog.get(dc, ITS_LOCATION)?,
+        locked: v.holder.is_some(),
+        name: &s.name,
+        outgoing_traffic: s.traffic.outgoing,
+        placement_group: v.placement_group.as_deref().map(crate::placement_groups::render),
+        primary_disk_size: s.hardware.disks.first().map_or(0, |d| d.size_gb),
+        private_net: v
+            .private_net
+            .iter()
+            .map(|n| {
+                json!({
+                    "network": n.network.map(|n| n.0),
+                    "ip": n.ip,
+                    "alias_ips": n.alias_ips,
+                    "mac_address": n.mac,
+                })
+            })
+            .collect(),
+        protection: json!({"delete": s.protection.delete, "rebuild": s.protection.rebuild}),
+        public_net: json!({
             "ipv4": v.ipv4.as_deref().map(ipv4),
             "ipv6": v.ipv6.as_deref().map(ipv6),
             "floating_ips": v.floating_ips.iter().map(|i| i.0).collect::<Vec<_>>(),
@@ -96,33 +186,19 @@ fn render(v: &ServerView, catalog: &Catalog) -> Value {
                 "id": f.firewall.0,
                 "status": if f.applied { "applied" } else { "pending" },
             })).collect::<Vec<_>>(),
-        },
-        "private_net": v.private_net.iter().map(|n| json!({
-            "network": n.network.map(|n| n.0),
-            "ip": n.ip,
-            "alias_ips": n.alias_ips,
-            "mac_address": n.mac,
-        })).collect::<Vec<_>>(),
-        // TODO-fidelity: a server made with custom hardware by another dialect has no
-        // type; Hetzner servers always have one.
-        "server_type": v.server_type.as_deref().map(|t| catalog.server_type(t)),
-        "datacenter": catalog.datacenter(&v.datacenter),
-        "location": render::location(&v.datacenter.location),
-        "image": v.image.as_deref().map(|i| crate::images::render(i, false)),
-        "iso": v.iso.as_deref().map(crate::isos::render_iso),
-        "rescue_enabled": s.rescue_enabled,
-        "locked": v.holder.is_some(),
-        "backup_window": s.backup_window,
-        "outgoing_traffic": s.traffic.outgoing,
-        "ingoing_traffic": s.traffic.ingoing,
-        "included_traffic": v.server_type.as_ref().map_or(0, |t| t.included_traffic),
-        "protection": {"delete": s.protection.delete, "rebuild": s.protection.rebuild},
-        "labels": s.labels,
-        "volumes": v.volumes.iter().map(|i| i.0).collect::<Vec<_>>(),
-        "load_balancers": v.load_balancers.iter().map(|i| i.0).collect::<Vec<_>>(),
-        "primary_disk_size": s.hardware.disks.first().map_or(0, |d| d.size_gb),
-        "placement_group": v.placement_group.as_deref().map(crate::placement_groups::render),
+        }),
+        rescue_enabled: s.rescue_enabled,
+        server_type: v.server_type.as_deref().map(|t| catalog.get(t.id.as_ref(), OWN)).transpose()?,
+        status: s.status.as_str(),
+        volumes: v.volumes.iter().map(|i| i.0).collect(),
     })
+}
+
+/// One server's object as a JSON value, for answers that embed it beside other fields.
+fn render_one(mut catalog: Catalog, v: &ServerView) -> ApiResult<Value> {
+    catalog.prepare([v])?;
+    serde_json::to_value(render(v, &catalog)?)
+        .map_err(|e| ApiError::from(Error::Internal(format!("cannot render server {}: {e}", v.server.id))))
 }
 
 fn server_sort_key(s: &Server, field: &str) -> SortKey {
@@ -154,15 +230,16 @@ async fn list_servers(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listin
     let cmp = order_by(&terms, server_sort_key);
     let order: Option<&ServerOrder<'_>> = (!terms.is_empty()).then_some(&cmp);
     let (page, views) = cloud.server_page(&p, &filter, order, |total| listing.page(total))?;
-    let catalog = Catalog::load(&cloud)?;
-    let rendered = views.iter().map(|v| render(v, &catalog)).collect();
+    let mut catalog = Catalog::load(&cloud)?;
+    catalog.prepare(&views)?;
+    let rendered = views.iter().map(|v| render(v, &catalog)).collect::<ApiResult<Vec<_>>>()?;
     Ok(listing.respond_rendered("servers", rendered, &page, Map::new()))
 }
 
 /// `GET /servers/{id}`: seed 002, "Servers" › "Get a Server".
 async fn get_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath) -> ApiResult<Response> {
     let view = cloud.server_get(&p, server_id(&id)?)?;
-    Ok(Json(json!({"server": render(&view, &Catalog::load(&cloud)?)})).into_response())
+    Ok(Json(json!({"server": render_one(Catalog::load(&cloud)?, &view)?})).into_response())
 }
 
 /// `firewalls[]` of a create request.
@@ -245,7 +322,7 @@ async fn create_server(State(cloud): State<Cloud>, Auth(p): Auth, body: Bytes) -
     let catalog = Catalog::load(&cloud)?;
     let created = cloud.server_create(&p, req).await?;
     let body = json!({
-        "server": render(&created.server, &catalog),
+        "server": render_one(catalog, &created.server)?,
         "action": render::action(&cloud, &created.action),
         "next_actions": render::actions(&cloud, &created.next_actions),
         "root_password": created.root_password,
@@ -266,7 +343,7 @@ async fn replace_server(State(cloud): State<Cloud>, Auth(p): Auth, id: IdPath, b
     let req: ReplaceServerRequest = json_body(&body)?;
     let catalog = Catalog::load(&cloud)?;
     let view = cloud.server_update(&p, id, req.name, req.labels).await?;
-    Ok(Json(json!({"server": render(&view, &catalog)})).into_response())
+    Ok(Json(json!({"server": render_one(catalog, &view)?})).into_response())
 }
 
 /// `DELETE /servers/{id}`: seed 002, "Servers" › "Delete a Server".

@@ -250,8 +250,10 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &'static str;
 
     /// Re-learns what the control plane knows after a restart: the driver may reattach to
-    /// processes that outlived it, or (the simulator) recreate its bookkeeping.
-    async fn restore(&self, inventory: &Inventory) -> DriverResult<()>;
+    /// processes that outlived it, or (the simulator) recreate its bookkeeping. Takes the
+    /// inventory, built for this call alone, so a driver keeps its parts without copying
+    /// every server's spec at start-up.
+    async fn restore(&self, inventory: Inventory) -> DriverResult<()>;
 
     /// Builds the VM (disks from the image, seed with keys and user data); leaves it off.
     async fn create(&self, spec: &VmSpec, ctx: &CallContext<'_>) -> DriverResult<()>;

@@ -217,10 +217,10 @@ impl Driver for SimDriver {
     /// Upserts each VM, volume, network and load balancer with the persisted spec and
     /// state. What the simulator knows but the inventory omits is left alone (a real
     /// driver would not kill unknown guests).
-    async fn restore(&self, inventory: &Inventory) -> DriverResult<()> {
+    async fn restore(&self, inventory: Inventory) -> DriverResult<()> {
         debug!(vms = inventory.vms.len(), volumes = inventory.volumes.len(), "sim: restore");
         let mut state = self.lock();
-        for volume in &inventory.volumes {
+        for volume in inventory.volumes {
             let entry = state.volumes.entry(volume.id).or_insert_with(|| SimVolume {
                 size_gb: volume.size_gb,
                 format: volume.format.clone(),
@@ -228,37 +228,37 @@ impl Driver for SimDriver {
             });
             entry.size_gb = entry.size_gb.max(volume.size_gb);
         }
-        for known in &inventory.vms {
-            let spec = &known.spec;
-            // One clone of the spec per VM: at start-up this runs for every server stored.
-            let vm = match state.vms.entry(spec.id) {
-                Entry::Vacant(e) => e.insert(SimVm::new(spec.clone(), known.power)),
+        for known in inventory.vms {
+            let id = known.spec.id;
+            for v in &known.volumes {
+                if let Some(volume) = state.volumes.get_mut(v) {
+                    volume.attached_to = Some(id);
+                }
+            }
+            let nics = known.spec.nics.iter().map(|n| (n.id, n.clone())).collect();
+            let vm = match state.vms.entry(id) {
+                Entry::Vacant(e) => e.insert(SimVm::new(known.spec, known.power)),
                 Entry::Occupied(e) => {
                     let vm = e.into_mut();
-                    vm.spec = spec.clone();
+                    vm.spec = known.spec;
                     vm
                 }
             };
             vm.set_power(known.power);
-            vm.nics = spec.nics.iter().map(|n| (n.id, n.clone())).collect();
-            vm.volumes = known.volumes.iter().copied().collect();
-            vm.iso = known.iso.clone();
-            vm.firewall = known.firewall.clone();
+            vm.nics = nics;
+            vm.volumes = known.volumes.into_iter().collect();
+            vm.iso = known.iso;
+            vm.firewall = known.firewall;
             if known.rescue != (vm.rescue.is_some() || vm.in_rescue) {
                 vm.rescue = known.rescue.then(Vec::new);
                 vm.in_rescue = false;
             }
-            for v in &known.volumes {
-                if let Some(volume) = state.volumes.get_mut(v) {
-                    volume.attached_to = Some(spec.id);
-                }
-            }
         }
-        for network in &inventory.networks {
-            state.networks.insert(network.id, network.clone());
+        for network in inventory.networks {
+            state.networks.insert(network.id, network);
         }
-        for lb in &inventory.load_balancers {
-            state.load_balancers.insert(lb.id, lb.clone());
+        for lb in inventory.load_balancers {
+            state.load_balancers.insert(lb.id, lb);
         }
         Ok(())
     }

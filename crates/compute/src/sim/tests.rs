@@ -289,7 +289,7 @@ async fn restore_relearns_vms() {
     let d = instant();
     let running = spec(1);
     let off = spec(2);
-    d.restore(&inventory(vec![(running.clone(), PowerState::Running), (off.clone(), PowerState::Off)]))
+    d.restore(inventory(vec![(running.clone(), PowerState::Running), (off.clone(), PowerState::Off)]))
         .await
         .expect("restore");
     assert_eq!(d.power_state(1).await, Ok(PowerState::Running));
@@ -304,11 +304,11 @@ async fn restore_relearns_vms() {
     // Restoring again makes the control plane's view win, without counting boots.
     let mut resized = running.clone();
     resized.hardware.cores = 8;
-    d.restore(&inventory(vec![(resized.clone(), PowerState::Running)])).await.expect("restore again");
+    d.restore(inventory(vec![(resized.clone(), PowerState::Running)])).await.expect("restore again");
     let vm = d.vm(1).expect("vm");
     assert_eq!((vm.power, vm.spec, vm.boot_count), (PowerState::Running, resized, 0));
     assert_eq!(d.power_state(2).await, Ok(PowerState::Running), "VMs left out are kept");
-    d.restore(&Inventory::default()).await.expect("empty restore");
+    d.restore(Inventory::default()).await.expect("empty restore");
 }
 
 #[tokio::test]
@@ -641,7 +641,7 @@ async fn restore_relearns_volumes_networks_and_attachments() {
         networks: vec![net.clone()],
         load_balancers: vec![],
     };
-    d.restore(&inv).await.expect("restore");
+    d.restore(inv.clone()).await.expect("restore");
     assert_eq!(d.volume(50).expect("volume").attached_to, Some(1));
     assert_eq!(d.vm(1).expect("vm").firewall, inv.vms[0].firewall, "firewall rules are relearnt");
     let vm = d.vm(1).expect("vm");

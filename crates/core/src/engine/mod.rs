@@ -393,7 +393,7 @@ pub(crate) async fn recover(cloud: &Cloud) -> Result<()> {
             .collect();
         (s.inventory(), runnable, s.stuck_actions().count())
     });
-    cloud.inner.driver.restore(&inventory).await.map_err(|e| Error::Internal(format!("driver restore: {e}")))?;
+    cloud.inner.driver.restore(inventory).await.map_err(|e| Error::Internal(format!("driver restore: {e}")))?;
     cloud.inner.engine.enabled.store(true, Ordering::Release);
     if !runnable.is_empty() {
         tracing::info!(actions = runnable.len(), "resuming actions that were running at the last stop");

@@ -93,7 +93,7 @@ impl Driver for TestDriver {
     fn name(&self) -> &'static str {
         "test"
     }
-    async fn restore(&self, inventory: &Inventory) -> DriverResult<()> {
+    async fn restore(&self, inventory: Inventory) -> DriverResult<()> {
         self.sim.restore(inventory).await
     }
     async fn create(&self, spec: &VmSpec, ctx: &CallContext<'_>) -> DriverResult<()> {
