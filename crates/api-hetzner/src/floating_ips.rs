@@ -4,7 +4,7 @@
 use crate::actions;
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::list::{Listing, SortKey};
+use crate::list::{order_by, Listing, SortKey};
 use crate::render::{self, ts};
 use crate::request::{json_body, path_id, IdActionPath, IdOrName, IdPath};
 use axum::body::Bytes;
@@ -14,11 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use stratus_core::ids::{IpId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{Action, IpFamily, IpRole, Principal, PublicIp};
-use stratus_core::ops::ips::{FloatingIpCreate, IpAction, IpUpdate, IpView};
+use stratus_core::ops::ips::{FloatingIpCreate, IpAction, IpOrder, IpUpdate, IpView};
 use stratus_core::{Cloud, Error};
 
 pub fn routes() -> Router<Cloud> {
@@ -63,10 +63,10 @@ pub(crate) fn dns_ptr(ip: &PublicIp) -> Value {
     }
 }
 
-fn sort_key(v: &IpView, field: &str) -> SortKey {
+fn sort_key(ip: &PublicIp, field: &str) -> SortKey {
     match field {
-        "created" => SortKey::Time(Some(v.ip.created)),
-        _ => SortKey::Int(v.ip.id.0),
+        "created" => SortKey::Time(Some(ip.created)),
+        _ => SortKey::Int(ip.id.0),
     }
 }
 
@@ -88,8 +88,10 @@ fn floating(cloud: &Cloud, p: &Principal, raw: &str) -> ApiResult<IpId> {
 /// `GET /floating_ips`: seed 002, "Floating IPs" › "Get all Floating IPs".
 async fn list_floating_ips(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
     let terms = listing.sort(&["id", "created"])?;
-    let ips = cloud.ip_list(&p, IpRole::Floating, &listing.filter()?);
-    listing.respond("floating_ips", ips, &terms, sort_key, render)
+    let cmp = order_by(&terms, sort_key);
+    let order: Option<&IpOrder<'_>> = (!terms.is_empty()).then_some(&cmp);
+    let (page, views) = cloud.ip_page(&p, IpRole::Floating, &listing.filter()?, order, |total| listing.page(total))?;
+    Ok(listing.respond_rendered("floating_ips", views.iter().map(render).collect(), &page, Map::new()))
 }
 
 /// `GET /floating_ips/{id}`: seed 002, "Floating IPs" › "Get a specific Floating IP".

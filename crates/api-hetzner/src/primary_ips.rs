@@ -5,7 +5,7 @@
 use crate::actions;
 use crate::auth::Auth;
 use crate::error::ApiResult;
-use crate::list::{Listing, SortKey};
+use crate::list::{order_by, Listing, SortKey};
 use crate::render::{self, ts};
 use crate::request::{json_body, path_id, IdActionPath, IdOrName, IdPath};
 use axum::body::Bytes;
@@ -15,11 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use stratus_core::ids::{IpId, ResourceKind, ServerId};
 use stratus_core::labels::Labels;
-use stratus_core::model::{Action, IpFamily, IpRole, Principal};
-use stratus_core::ops::ips::{IpAction, IpUpdate, IpView, PrimaryIpCreate};
+use stratus_core::model::{Action, IpFamily, IpRole, Principal, PublicIp};
+use stratus_core::ops::ips::{IpAction, IpOrder, IpUpdate, IpView, PrimaryIpCreate};
 use stratus_core::{Cloud, Error};
 
 pub fn routes() -> Router<Cloud> {
@@ -63,10 +63,10 @@ fn render(v: &IpView) -> Value {
     })
 }
 
-fn sort_key(v: &IpView, field: &str) -> SortKey {
+fn sort_key(ip: &PublicIp, field: &str) -> SortKey {
     match field {
-        "created" => SortKey::Time(Some(v.ip.created)),
-        _ => SortKey::Int(v.ip.id.0),
+        "created" => SortKey::Time(Some(ip.created)),
+        _ => SortKey::Int(ip.id.0),
     }
 }
 
@@ -102,8 +102,15 @@ fn created(cloud: &Cloud, action: &Action) -> Response {
 /// `GET /primary_ips`: `list_primary_ips`, with `name`, `label_selector` and `ip`.
 async fn list_primary_ips(State(cloud): State<Cloud>, Auth(p): Auth, listing: Listing) -> ApiResult<Response> {
     let terms = listing.sort(&["id", "created"])?;
-    let ips = cloud.primary_ip_list(&p, &listing.filter()?, listing.params.get("ip"))?;
-    listing.respond("primary_ips", ips, &terms, sort_key, render)
+    let filter = listing.filter()?;
+    if let Some(ip) = listing.params.get("ip") {
+        let ips = cloud.primary_ip_holding(&p, &filter, ip)?;
+        return listing.respond("primary_ips", ips, &terms, |v, f| sort_key(&v.ip, f), render);
+    }
+    let cmp = order_by(&terms, sort_key);
+    let order: Option<&IpOrder<'_>> = (!terms.is_empty()).then_some(&cmp);
+    let (page, views) = cloud.ip_page(&p, IpRole::Primary, &filter, order, |total| listing.page(total))?;
+    Ok(listing.respond_rendered("primary_ips", views.iter().map(render).collect(), &page, Map::new()))
 }
 
 /// `GET /primary_ips/{id}`: `get_primary_ip`.

@@ -8,7 +8,7 @@ use crate::labels::Labels;
 use crate::model::*;
 
 macro_rules! row {
-    ($t:ty, project: |$p:ident| $project:expr, name: |$n:ident| $name:expr, labels: |$l:ident| $labels:expr, links: |$s:ident, $out:ident| $links:block) => {
+    ($t:ty, project: |$p:ident| $project:expr, name: |$n:ident| $name:expr, labels: |$l:ident| $labels:expr, links: |$s:ident, $out:ident| $links:block $(, class: |$c:ident| $class:expr)?) => {
         #[allow(unused_variables)]
         impl Row for $t {
             fn key(&self) -> ResourceRef {
@@ -30,6 +30,10 @@ macro_rules! row {
                 let $s = self;
                 $links
             }
+            $(fn class(&self) -> u8 {
+                let $c = self;
+                $class
+            })?
         }
     };
 }
@@ -49,7 +53,7 @@ row!(PublicIp, project: |r| Some(r.project), name: |r| Some(&r.name), labels: |r
     if let Some(a) = r.assignee {
         out.push(a.as_ref());
     }
-});
+}, class: |r| r.role as u8);
 row!(Image, project: |r| r.project, name: |r| r.name.as_deref(), labels: |r| Some(&r.labels), links: |r, out| {
     if let Some(server) = r.bound_to {
         out.push(server.as_ref());

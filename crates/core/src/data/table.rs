@@ -27,6 +27,11 @@ pub trait Row: Send + Sync + 'static {
     /// The resources this row points at, for reverse lookups ("the volumes of server
     /// 7", "the actions on volume 9"): see `State::linked`.
     fn links(&self, _out: &mut Vec<ResourceRef>) {}
+    /// Which subset of its table the row belongs to, when lists ask for one subset
+    /// alone (an IP's role: primary IPs and floating IPs are listed apart).
+    fn class(&self) -> u8 {
+        0
+    }
 }
 
 /// Where [`Table::exact`] found its rows.
@@ -46,6 +51,12 @@ trait RankedIds: std::fmt::Debug {
 impl RankedIds for RankedSet<(ProjectId, i64)> {
     fn id_at(&self, rank: usize) -> Option<i64> {
         self.at(rank..rank + 1).next().map(|(_, id)| *id)
+    }
+}
+
+impl RankedIds for RankedSet<(ProjectId, u8, i64)> {
+    fn id_at(&self, rank: usize) -> Option<i64> {
+        self.at(rank..rank + 1).next().map(|(_, _, id)| *id)
     }
 }
 
@@ -102,6 +113,7 @@ pub struct Table<T> {
     rows: BTreeMap<i64, Arc<T>>,
     by_project: RankedSet<(ProjectId, i64)>,
     by_name: RankedSet<(ProjectId, String, i64)>,
+    by_class: RankedSet<(ProjectId, u8, i64)>,
     /// (project, key, value) -> ids.
     by_label: BTreeMap<(ProjectId, String, String), BTreeSet<i64>>,
     counts: HashMap<ProjectId, usize>,
@@ -113,6 +125,7 @@ impl<T> Default for Table<T> {
             rows: BTreeMap::new(),
             by_project: RankedSet::default(),
             by_name: RankedSet::default(),
+            by_class: RankedSet::default(),
             by_label: BTreeMap::new(),
             counts: HashMap::new(),
         }
@@ -200,6 +213,14 @@ impl<T: Row> Table<T> {
         Some(Exact { table: self, set })
     }
 
+    /// The rows of `project` of one class (see [`Row::class`]), as [`Table::exact`] gives
+    /// a project's rows.
+    pub fn exact_class(&self, project: Option<ProjectId>, class: u8) -> Exact<'_, T> {
+        let p = project.unwrap_or(NO_PROJECT);
+        let ranks = self.by_class.ranks(&(p, class, i64::MIN), &(p, class, i64::MAX));
+        Exact { table: self, set: ExactSet::Ranks(&self.by_class, ranks) }
+    }
+
     /// The rows of `project` that may match `name` and `selector`, in id order: the
     /// smallest candidate set the indexes give. Callers still test each row, since an
     /// index narrows by one requirement only.
@@ -254,6 +275,7 @@ impl<T: Row> Table<T> {
         let old = self.remove(id);
         let p = row.project().unwrap_or(NO_PROJECT);
         self.by_project.insert((p, id));
+        self.by_class.insert((p, row.class(), id));
         *self.counts.entry(p).or_default() += 1;
         if let Some(name) = row.name() {
             self.by_name.insert((p, name.to_string(), id));
@@ -271,6 +293,7 @@ impl<T: Row> Table<T> {
         let row = self.rows.remove(&id)?;
         let p = row.project().unwrap_or(NO_PROJECT);
         self.by_project.remove(&(p, id));
+        self.by_class.remove(&(p, row.class(), id));
         if let Some(count) = self.counts.get_mut(&p) {
             *count -= 1;
             if *count == 0 {
@@ -326,6 +349,10 @@ mod tests {
         }
         fn labels(&self) -> Option<&Labels> {
             Some(&self.labels)
+        }
+        /// Multiples of three form a class of their own.
+        fn class(&self) -> u8 {
+            u8::from(self.id % 3 == 0)
         }
     }
 
@@ -383,10 +410,10 @@ mod tests {
         let p1 = Some(ProjectId(1));
         let all = t.exact(p1, None, None).expect("no filter is exact");
         assert_eq!(all.len(), 2500);
-        let odd: Vec<i64> = (1..=5000).filter(|id| id % 2 == 0).collect();
-        assert_eq!(ids(all.page(0..50)), odd[..50]);
-        assert_eq!(ids(all.page(2450..2500)), odd[2450..]);
-        assert_eq!(ids(all.page(2490..2600)), odd[2490..]);
+        let in_p1: Vec<i64> = (1..=5000).filter(|id| id % 2 == 0).collect();
+        assert_eq!(ids(all.page(0..50)), in_p1[..50]);
+        assert_eq!(ids(all.page(2450..2500)), in_p1[2450..]);
+        assert_eq!(ids(all.page(2490..2600)), in_p1[2490..]);
         assert!(all.page(3000..3050).is_empty());
 
         // Every name is found once, and only in its project.
@@ -399,7 +426,7 @@ mod tests {
 
         let g4 = Selector::parse("group=g4").unwrap();
         let labelled = t.exact(p1, None, Some(&g4)).expect("one key=value is exact");
-        let want: Vec<i64> = odd.iter().copied().filter(|id| id % 10 == 4).collect();
+        let want: Vec<i64> = in_p1.iter().copied().filter(|id| id % 10 == 4).collect();
         assert_eq!(labelled.len(), want.len());
         assert_eq!(ids(labelled.page(10..20)), want[10..20]);
         assert!(t.exact(p1, None, Some(&Selector::parse("group=nothing").unwrap())).expect("exact").is_empty());
@@ -409,6 +436,13 @@ mod tests {
             assert!(t.exact(p1, None, Some(&Selector::parse(selector).unwrap())).is_none(), "{selector}");
         }
         assert!(t.exact(p1, Some("n00002"), Some(&g4)).is_none());
+
+        let thirds: Vec<i64> = in_p1.iter().copied().filter(|id| id % 3 == 0).collect();
+        let class = t.exact_class(p1, 1);
+        assert_eq!((class.len(), ids(class.page(100..110))), (thirds.len(), thirds[100..110].to_vec()));
+        assert_eq!(t.exact_class(p1, 0).len(), 2500 - thirds.len());
         assert_eq!(ids(t.by_name(p1)).len(), 2500);
+        t.remove(6);
+        assert_eq!(t.exact_class(p1, 1).len(), thirds.len() - 1);
     }
 }

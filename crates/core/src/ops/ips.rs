@@ -11,6 +11,7 @@ use crate::error::{Error, Refusal, Result};
 use crate::ids::*;
 use crate::labels::Labels;
 use crate::model::*;
+use crate::page::Page;
 use crate::store::Record;
 use crate::views::{holder, Holder};
 use std::sync::Arc;
@@ -83,6 +84,9 @@ pub(crate) fn ip_view(s: &State, ip: &Arc<PublicIp>) -> Option<IpView> {
     Some(IpView { ip: ip.clone(), location, datacenter, holder: holder(s, ip.id.as_ref()) })
 }
 
+/// How a dialect orders IPs (by its own sort fields).
+pub type IpOrder<'a> = dyn Fn(&PublicIp, &PublicIp) -> std::cmp::Ordering + 'a;
+
 impl Cloud {
     /// The role of an IP, for dialects that name the two kinds of IP differently when
     /// they render an action's resources (the action is already known to be visible).
@@ -90,22 +94,42 @@ impl Cloud {
         self.read(|s| s.ips.get(id.0).map(|ip| ip.role))
     }
 
-    /// The project's IPs of `role` that match, in id order.
-    pub fn ip_list(&self, p: &Principal, role: IpRole, filter: &ListFilter) -> Vec<IpView> {
+    /// A page of the project's IPs of `role` that match, in id order unless `order` is
+    /// given (`page` gets the total and says which page); only the page's IPs become
+    /// views, and without a filter or an order the page comes straight from the index.
+    pub fn ip_page<E>(
+        &self,
+        p: &Principal,
+        role: IpRole,
+        filter: &ListFilter,
+        order: Option<&IpOrder<'_>>,
+        page: impl FnOnce(usize) -> std::result::Result<Page, E>,
+    ) -> std::result::Result<(Page, Vec<IpView>), E> {
         self.read(|s| {
-            s.ips
+            if order.is_none() && filter.name.is_none() && filter.label_selector.is_none() {
+                let exact = s.ips.exact_class(Some(p.project), role as u8);
+                let page = page(exact.len())?;
+                let views = exact.page(page.range()).into_iter().filter_map(|ip| ip_view(s, ip)).collect();
+                return Ok((page, views));
+            }
+            let mut matching: Vec<&Arc<PublicIp>> = s
+                .ips
                 .candidates(Some(p.project), filter.name.as_deref(), filter.label_selector.as_ref())
                 .into_iter()
                 .filter(|ip| ip.role == role && filter.matches(Some(&ip.name), &ip.labels))
-                .filter_map(|ip| ip_view(s, ip))
-                .collect()
+                .collect();
+            if let Some(order) = order {
+                matching.sort_by(|a, b| order(a, b));
+            }
+            let page = page(matching.len())?;
+            let views = page.slice(&matching).iter().filter_map(|ip| ip_view(s, ip)).collect();
+            Ok((page, views))
         })
     }
 
-    /// The project's primary IPs that match, in id order; with `ip`, only the one holding
-    /// that address (an IPv6 address finds the /64 it lies in).
-    pub fn primary_ip_list(&self, p: &Principal, filter: &ListFilter, ip: Option<&str>) -> Result<Vec<IpView>> {
-        let Some(ip) = ip else { return Ok(self.ip_list(p, IpRole::Primary, filter)) };
+    /// The project's primary IP holding the address `ip` (an IPv6 address finds the /64 it
+    /// lies in), if it matches `filter`.
+    pub fn primary_ip_holding(&self, p: &Principal, filter: &ListFilter, ip: &str) -> Result<Vec<IpView>> {
         let key = addresses::holder_key(ip).ok_or_else(|| Error::invalid_field("ip", "must be an IP address"))?;
         Ok(self.read(|s| {
             s.ip_holding(&key)
