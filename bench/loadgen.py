@@ -10,7 +10,8 @@ Phases, in order:
           request GET /servers/{random id} or (one in four) GET /servers?per_page=50&page=<random>;
           prints requests/s and p50/p99 per kind.
   lists:  at the end, one client: GET /servers?per_page=50, ?label_selector=group=g7 (1 %) and
-          ?label_selector=tier=t3 (10 %), --list-requests each; prints p50/p99.
+          ?label_selector=tier=t3 (10 %), and GET /primary_ips?per_page=50 at the first page and deep in
+          the 2 x servers primary IPs, --list-requests each; prints p50/p99.
 Latencies run from sending a request until its whole answer arrived; this client's JSON parsing
 comes after the clock stops (the mix does not parse at all), so the figures are the server's.
   extras: --with-attachments N: N servers created with a volume and a network each, creates/s.
@@ -226,7 +227,10 @@ async def amain(args) -> int:
 
         for name, path in [("page", "/servers?per_page=50"),
                            ("selector_1pct", "/servers?per_page=50&label_selector=group%3Dg7"),
-                           ("selector_10pct", "/servers?per_page=50&label_selector=tier%3Dt3")]:
+                           ("selector_10pct", "/servers?per_page=50&label_selector=tier%3Dt3"),
+                           # Every server has a primary IPv4 and IPv6: 200,000 of them.
+                           ("primary_ips", "/primary_ips?per_page=50"),
+                           ("primary_ips_deep", f"/primary_ips?per_page=50&page={len(ids) // 50}")]:
             await timed_gets(api, lambda: path, 20)
             lat = await timed_gets(api, lambda: path, args.list_requests)
             print(f"GET {path} with {len(ids)} servers: p50 {pct(lat, 50) * 1e3:.2f} ms, "
