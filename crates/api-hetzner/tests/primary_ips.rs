@@ -376,7 +376,14 @@ mod tests {
         assert_error(&api.get("/primary_ips?sort=name").await, StatusCode::BAD_REQUEST, "invalid_input");
         // Floating IPs are not primary IPs.
         api.post("/floating_ips", json!({"type": "ipv4", "home_location": "fsn1", "name": "f"})).await;
-        assert_eq!(names(&api.get("/primary_ips").await.body), ["b", "a", "c"]);
+        let r = api.get("/primary_ips").await;
+        assert_eq!(names(&r.body), ["b", "a", "c"]);
+        assert_eq!(r.body["meta"]["pagination"]["total_entries"], 3, "counted from the primary IPs alone");
+        let r = api.get("/primary_ips?per_page=1&page=3").await;
+        assert_eq!((names(&r.body), r.body["meta"]["pagination"]["last_page"].as_i64()), (vec!["c"], Some(3)));
+        let r = api.get("/floating_ips").await;
+        assert_eq!(r.body["floating_ips"].as_array().map(Vec::len), Some(1));
+        assert_eq!(r.body["meta"]["pagination"]["total_entries"], 1);
     }
 
     #[tokio::test]
