@@ -51,13 +51,16 @@ const SERVER_SORT: &[&str] = &["id", "name", "created"];
 struct Catalog {
     prices: Arc<PriceList>,
     locations: Vec<Arc<Location>>,
-    rendered: HashMap<(ResourceRef, u8), Box<RawValue>>,
+    rendered: HashMap<(ResourceRef, Part), Box<RawValue>>,
 }
 
-/// Which object of a resource a cached rendering is (a datacenter's own object, or its
-/// location's).
-const OWN: u8 = 0;
-const ITS_LOCATION: u8 = 1;
+/// Which object of a resource a cached rendering is: a datacenter renders its own object
+/// and its location's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Part {
+    Own,
+    Location,
+}
 
 impl Catalog {
     fn load(cloud: &Cloud) -> ApiResult<Catalog> {
@@ -70,20 +73,20 @@ impl Catalog {
         for v in views {
             if let Some(t) = v.server_type.as_deref() {
                 let (locations, prices) = (&self.locations, &self.prices);
-                cache(&mut self.rendered, (t.id.as_ref(), OWN), || render::server_type(t, locations, prices))?;
+                cache(&mut self.rendered, (t.id.as_ref(), Part::Own), || render::server_type(t, locations, prices))?;
             }
             let dc = &v.datacenter;
-            cache(&mut self.rendered, (dc.datacenter.id.as_ref(), OWN), || render::datacenter(dc))?;
-            cache(&mut self.rendered, (dc.datacenter.id.as_ref(), ITS_LOCATION), || render::location(&dc.location))?;
+            cache(&mut self.rendered, (dc.datacenter.id.as_ref(), Part::Own), || render::datacenter(dc))?;
+            cache(&mut self.rendered, (dc.datacenter.id.as_ref(), Part::Location), || render::location(&dc.location))?;
             if let Some(i) = v.image.as_deref() {
-                cache(&mut self.rendered, (i.id.as_ref(), OWN), || crate::images::render(i, false))?;
+                cache(&mut self.rendered, (i.id.as_ref(), Part::Own), || crate::images::render(i, false))?;
             }
         }
         Ok(())
     }
 
     /// A rendering [`Catalog::prepare`] made.
-    fn get(&self, key: ResourceRef, part: u8) -> ApiResult<&RawValue> {
+    fn get(&self, key: ResourceRef, part: Part) -> ApiResult<&RawValue> {
         self.rendered
             .get(&(key, part))
             .map(|raw| &**raw)
@@ -92,8 +95,8 @@ impl Catalog {
 }
 
 fn cache(
-    rendered: &mut HashMap<(ResourceRef, u8), Box<RawValue>>,
-    key: (ResourceRef, u8),
+    rendered: &mut HashMap<(ResourceRef, Part), Box<RawValue>>,
+    key: (ResourceRef, Part),
     render: impl FnOnce() -> Value,
 ) -> ApiResult<()> {
     if let Entry::Vacant(slot) = rendered.entry(key) {
@@ -151,15 +154,15 @@ fn render<'a>(v: &'a ServerView, catalog: &'a Catalog) -> ApiResult<ServerJson<'
     Ok(ServerJson {
         backup_window: &s.backup_window,
         created: render::ts(s.created),
-        datacenter: catalog.get(dc, OWN)?,
+        datacenter: catalog.get(dc, Part::Own)?,
         id: s.id.0,
-        image: v.image.as_deref().map(|i| catalog.get(i.id.as_ref(), OWN)).transpose()?,
+        image: v.image.as_deref().map(|i| catalog.get(i.id.as_ref(), Part::Own)).transpose()?,
         included_traffic: v.server_type.as_ref().map_or(0, |t| t.included_traffic),
         ingoing_traffic: s.traffic.ingoing,
         iso: v.iso.as_deref().map(crate::isos::render_iso),
         labels: &s.labels,
         load_balancers: v.load_balancers.iter().map(|i| i.0).collect(),
-        location: catalog.get(dc, ITS_LOCATION)?,
+        location: catalog.get(dc, Part::Location)?,
         locked: v.holder.is_some(),
         name: &s.name,
         outgoing_traffic: s.traffic.outgoing,
@@ -188,7 +191,7 @@ fn render<'a>(v: &'a ServerView, catalog: &'a Catalog) -> ApiResult<ServerJson<'
             })).collect::<Vec<_>>(),
         }),
         rescue_enabled: s.rescue_enabled,
-        server_type: v.server_type.as_deref().map(|t| catalog.get(t.id.as_ref(), OWN)).transpose()?,
+        server_type: v.server_type.as_deref().map(|t| catalog.get(t.id.as_ref(), Part::Own)).transpose()?,
         status: s.status.as_str(),
         volumes: v.volumes.iter().map(|i| i.0).collect(),
     })

@@ -30,6 +30,7 @@ mod volumes;
 
 pub(crate) use firewalls::firewall_applies;
 pub(crate) use networks::subnet_containing;
+pub(crate) use table::Exact;
 pub use table::{Row, Table};
 
 use crate::ids::*;

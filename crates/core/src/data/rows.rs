@@ -30,7 +30,8 @@ macro_rules! row {
                 let $s = self;
                 $links
             }
-            $(fn class(&self) -> u8 {
+            $(const CLASSED: bool = true;
+            fn class(&self) -> u8 {
                 let $c = self;
                 $class
             })?

@@ -27,8 +27,11 @@ pub trait Row: Send + Sync + 'static {
     /// The resources this row points at, for reverse lookups ("the volumes of server
     /// 7", "the actions on volume 9"): see `State::linked`.
     fn links(&self, _out: &mut Vec<ResourceRef>) {}
-    /// Which subset of its table the row belongs to, when lists ask for one subset
-    /// alone (an IP's role: primary IPs and floating IPs are listed apart).
+    /// Whether rows of this kind have classes: subsets of the table that lists ask for
+    /// alone (an IP's role: primary IPs and floating IPs are listed apart). Only such
+    /// tables keep the index by class.
+    const CLASSED: bool = false;
+    /// The row's class when [`Row::CLASSED`]; every other row is of class 0.
     fn class(&self) -> u8 {
         0
     }
@@ -48,21 +51,26 @@ trait RankedIds: std::fmt::Debug {
     fn id_at(&self, rank: usize) -> Option<i64>;
 }
 
-impl RankedIds for RankedSet<(ProjectId, i64)> {
-    fn id_at(&self, rank: usize) -> Option<i64> {
-        self.at(rank..rank + 1).next().map(|(_, id)| *id)
+/// An index entry: what it is sorted by, then the row's id.
+trait EndsWithId {
+    fn row_id(&self) -> i64;
+}
+
+impl EndsWithId for (ProjectId, i64) {
+    fn row_id(&self) -> i64 {
+        self.1
     }
 }
 
-impl RankedIds for RankedSet<(ProjectId, u8, i64)> {
-    fn id_at(&self, rank: usize) -> Option<i64> {
-        self.at(rank..rank + 1).next().map(|(_, _, id)| *id)
+impl<K> EndsWithId for (ProjectId, K, i64) {
+    fn row_id(&self) -> i64 {
+        self.2
     }
 }
 
-impl RankedIds for RankedSet<(ProjectId, String, i64)> {
+impl<E: EndsWithId + Ord + Clone + std::fmt::Debug> RankedIds for RankedSet<E> {
     fn id_at(&self, rank: usize) -> Option<i64> {
-        self.at(rank..rank + 1).next().map(|(_, _, id)| *id)
+        self.at(rank..rank + 1).next().map(EndsWithId::row_id)
     }
 }
 
@@ -217,6 +225,12 @@ impl<T: Row> Table<T> {
     /// a project's rows.
     pub fn exact_class(&self, project: Option<ProjectId>, class: u8) -> Exact<'_, T> {
         let p = project.unwrap_or(NO_PROJECT);
+        if !T::CLASSED {
+            // Every row is of class 0.
+            let start = self.by_project.rank(&(p, i64::MIN));
+            let len = if class == 0 { self.count(project) } else { 0 };
+            return Exact { table: self, set: ExactSet::Ranks(&self.by_project, start..start + len) };
+        }
         let ranks = self.by_class.ranks(&(p, class, i64::MIN), &(p, class, i64::MAX));
         Exact { table: self, set: ExactSet::Ranks(&self.by_class, ranks) }
     }
@@ -275,7 +289,9 @@ impl<T: Row> Table<T> {
         let old = self.remove(id);
         let p = row.project().unwrap_or(NO_PROJECT);
         self.by_project.insert((p, id));
-        self.by_class.insert((p, row.class(), id));
+        if T::CLASSED {
+            self.by_class.insert((p, row.class(), id));
+        }
         *self.counts.entry(p).or_default() += 1;
         if let Some(name) = row.name() {
             self.by_name.insert((p, name.to_string(), id));
@@ -293,7 +309,9 @@ impl<T: Row> Table<T> {
         let row = self.rows.remove(&id)?;
         let p = row.project().unwrap_or(NO_PROJECT);
         self.by_project.remove(&(p, id));
-        self.by_class.remove(&(p, row.class(), id));
+        if T::CLASSED {
+            self.by_class.remove(&(p, row.class(), id));
+        }
         if let Some(count) = self.counts.get_mut(&p) {
             *count -= 1;
             if *count == 0 {
@@ -350,6 +368,7 @@ mod tests {
         fn labels(&self) -> Option<&Labels> {
             Some(&self.labels)
         }
+        const CLASSED: bool = true;
         /// Multiples of three form a class of their own.
         fn class(&self) -> u8 {
             u8::from(self.id % 3 == 0)

@@ -1,7 +1,7 @@
 //! TLS certificates for load balancers: uploaded ones (a PEM chain and its key, read and
 //! checked here) and managed ones (issued for domain names by the local CA, by an action).
 
-use super::{check_labels, check_limit, ensure_write, validate_name, ListFilter};
+use super::{check_labels, check_limit, ensure_write, paged, validate_name, ListFilter};
 use crate::actions::{
     self, CertificateCreate, CertificateRetry, CreateCertificateParams, Issued, Outcome, RetryCertificateParams,
 };
@@ -42,7 +42,7 @@ pub struct CertificateFilter {
 }
 
 /// How a dialect orders certificates (by its own sort fields).
-pub type CertificateOrder<'a> = dyn Fn(&Certificate, &Certificate) -> std::cmp::Ordering + 'a;
+pub type CertificateOrder<'a> = super::Order<'a, Certificate>;
 
 impl Cloud {
     /// One page of the project's matching certificates, sorted by `order` (id order when
@@ -55,18 +55,15 @@ impl Cloud {
         page: impl FnOnce(usize) -> std::result::Result<Page, E>,
     ) -> std::result::Result<(Page, Vec<CertificateView>), E> {
         self.read(|s| {
-            let mut matching: Vec<&Arc<Certificate>> = s
-                .certificates
-                .candidates(Some(p.project), filter.common.name.as_deref(), filter.common.label_selector.as_ref())
-                .into_iter()
-                .filter(|c| filter.common.matches(Some(&c.name), &c.labels))
-                .filter(|c| filter.kinds.is_empty() || filter.kinds.contains(&c.kind))
-                .collect();
-            if let Some(order) = order {
-                matching.sort_by(|a, b| order(a, b));
-            }
-            let page = page(matching.len())?;
-            Ok((page, page.slice(&matching).iter().map(|c| certificate_view(s, c)).collect()))
+            let matching = || {
+                s.certificates
+                    .candidates(Some(p.project), filter.common.name.as_deref(), filter.common.label_selector.as_ref())
+                    .into_iter()
+                    .filter(|c| filter.common.matches(Some(&c.name), &c.labels))
+                    .filter(|c| filter.kinds.is_empty() || filter.kinds.contains(&c.kind))
+                    .collect()
+            };
+            paged(None, matching, order, page, |c| Some(certificate_view(s, c)))
         })
     }
 

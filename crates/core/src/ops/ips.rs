@@ -2,7 +2,9 @@
 //! primary IPs, a server's own addresses, which may outlive it.
 
 use super::server_actions::validate_ptr;
-use super::{addresses, check_labels, check_limit, ensure_unprotected, ensure_write, validate_name, ListFilter, Ref};
+use super::{
+    addresses, check_labels, check_limit, ensure_unprotected, ensure_write, paged, validate_name, ListFilter, Ref,
+};
 use crate::actions::{self, AssignParams, ChangeDnsPtr, ChangeProtection, DnsPtrParams, ProtectionParams};
 use crate::cloud::Cloud;
 use crate::data::{State, Tx};
@@ -85,7 +87,7 @@ pub(crate) fn ip_view(s: &State, ip: &Arc<PublicIp>) -> Option<IpView> {
 }
 
 /// How a dialect orders IPs (by its own sort fields).
-pub type IpOrder<'a> = dyn Fn(&PublicIp, &PublicIp) -> std::cmp::Ordering + 'a;
+pub type IpOrder<'a> = super::Order<'a, PublicIp>;
 
 impl Cloud {
     /// The role of an IP, for dialects that name the two kinds of IP differently when
@@ -106,24 +108,16 @@ impl Cloud {
         page: impl FnOnce(usize) -> std::result::Result<Page, E>,
     ) -> std::result::Result<(Page, Vec<IpView>), E> {
         self.read(|s| {
-            if order.is_none() && filter.name.is_none() && filter.label_selector.is_none() {
-                let exact = s.ips.exact_class(Some(p.project), role as u8);
-                let page = page(exact.len())?;
-                let views = exact.page(page.range()).into_iter().filter_map(|ip| ip_view(s, ip)).collect();
-                return Ok((page, views));
-            }
-            let mut matching: Vec<&Arc<PublicIp>> = s
-                .ips
-                .candidates(Some(p.project), filter.name.as_deref(), filter.label_selector.as_ref())
-                .into_iter()
-                .filter(|ip| ip.role == role && filter.matches(Some(&ip.name), &ip.labels))
-                .collect();
-            if let Some(order) = order {
-                matching.sort_by(|a, b| order(a, b));
-            }
-            let page = page(matching.len())?;
-            let views = page.slice(&matching).iter().filter_map(|ip| ip_view(s, ip)).collect();
-            Ok((page, views))
+            let exact = (filter.name.is_none() && filter.label_selector.is_none())
+                .then(|| s.ips.exact_class(Some(p.project), role as u8));
+            let matching = || {
+                s.ips
+                    .candidates(Some(p.project), filter.name.as_deref(), filter.label_selector.as_ref())
+                    .into_iter()
+                    .filter(|ip| ip.role == role && filter.matches(Some(&ip.name), &ip.labels))
+                    .collect()
+            };
+            paged(exact, matching, order, page, |ip| ip_view(s, ip))
         })
     }
 

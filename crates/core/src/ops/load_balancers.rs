@@ -6,7 +6,9 @@
 
 use super::server_actions::validate_ptr;
 use super::servers::{check_metrics_query, new_nic};
-use super::{addresses, check_labels, check_limit, ensure_unprotected, ensure_write, validate_name, ListFilter, Ref};
+use super::{
+    addresses, check_labels, check_limit, ensure_unprotected, ensure_write, paged, validate_name, ListFilter, Ref,
+};
 use crate::actions::{self, *};
 use crate::cloud::Cloud;
 use crate::data::{State, Tx};
@@ -118,7 +120,7 @@ pub enum LoadBalancerAction {
 }
 
 /// How a dialect orders load balancers (by its own sort fields).
-pub type LoadBalancerOrder<'a> = dyn Fn(&LoadBalancer, &LoadBalancer) -> std::cmp::Ordering + 'a;
+pub type LoadBalancerOrder<'a> = super::Order<'a, LoadBalancer>;
 
 /// The defaults a service gets, per protocol (Hetzner's console offers the same).
 const HEALTH_INTERVAL: u32 = 15;
@@ -141,18 +143,14 @@ impl Cloud {
         page: impl FnOnce(usize) -> std::result::Result<Page, E>,
     ) -> std::result::Result<(Page, Vec<LoadBalancerView>), E> {
         self.read(|s| {
-            let mut matching: Vec<&Arc<LoadBalancer>> = s
-                .load_balancers
-                .candidates(Some(p.project), filter.name.as_deref(), filter.label_selector.as_ref())
-                .into_iter()
-                .filter(|lb| filter.matches(Some(&lb.name), &lb.labels))
-                .collect();
-            if let Some(order) = order {
-                matching.sort_by(|a, b| order(a, b));
-            }
-            let page = page(matching.len())?;
-            let views = page.slice(&matching).iter().filter_map(|lb| load_balancer_view(s, lb)).collect();
-            Ok((page, views))
+            let matching = || {
+                s.load_balancers
+                    .candidates(Some(p.project), filter.name.as_deref(), filter.label_selector.as_ref())
+                    .into_iter()
+                    .filter(|lb| filter.matches(Some(&lb.name), &lb.labels))
+                    .collect()
+            };
+            paged(None, matching, order, page, |lb| load_balancer_view(s, lb))
         })
     }
 

@@ -20,10 +20,40 @@ pub mod servers;
 pub mod ssh_keys;
 pub mod volumes;
 
+use crate::data::{Exact, Row};
 use crate::error::{Error, Result};
 use crate::labels::{Labels, Selector};
 use crate::model::Access;
 use crate::model::Principal;
+use crate::page::Page;
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// How a dialect orders a list's rows (by its own sort fields).
+pub type Order<'a, T> = dyn Fn(&T, &T) -> Ordering + 'a;
+
+/// One page of a list, the way every paged list makes it: from the indexes' exact answer
+/// when there is one (and no `order`), else from `matching` (the rows that pass the
+/// filter, in id order) sorted by `order`. `page` gets the total and says where the page
+/// lies; only the page's rows become views.
+pub(crate) fn paged<'a, T: Row, V, E>(
+    exact: Option<Exact<'a, T>>,
+    matching: impl FnOnce() -> Vec<&'a Arc<T>>,
+    order: Option<&Order<'_, T>>,
+    page: impl FnOnce(usize) -> std::result::Result<Page, E>,
+    view: impl FnMut(&'a Arc<T>) -> Option<V>,
+) -> std::result::Result<(Page, Vec<V>), E> {
+    if let (Some(exact), None) = (exact, order) {
+        let page = page(exact.len())?;
+        return Ok((page, exact.page(page.range()).into_iter().filter_map(view).collect()));
+    }
+    let mut rows = matching();
+    if let Some(order) = order {
+        rows.sort_by(|a, b| order(a, b));
+    }
+    let page = page(rows.len())?;
+    Ok((page, page.slice(&rows).iter().copied().filter_map(view).collect()))
+}
 
 /// A reference to a resource by id or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]

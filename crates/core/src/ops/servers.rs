@@ -1,6 +1,8 @@
 //! Servers: list, get, create, update, delete, metrics.
 
-use super::{addresses, check_labels, check_limit, ensure_unprotected, ensure_write, random_secret, ListFilter, Ref};
+use super::{
+    addresses, check_labels, check_limit, ensure_unprotected, ensure_write, paged, random_secret, ListFilter, Ref,
+};
 use crate::actions::{self, OnServer, ServerCreateParams};
 use crate::cloud::Cloud;
 use crate::data::{State, Tx};
@@ -90,7 +92,7 @@ pub struct ServerCreated {
 }
 
 /// How a dialect orders servers (by its own sort fields).
-pub type ServerOrder<'a> = dyn Fn(&Server, &Server) -> std::cmp::Ordering + 'a;
+pub type ServerOrder<'a> = super::Order<'a, Server>;
 
 impl Cloud {
     /// The project's servers that match, in id order, as views.
@@ -112,33 +114,20 @@ impl Cloud {
     ) -> std::result::Result<(Page, Vec<ServerView>), E> {
         self.read(|s| {
             let mut cache = ServerViewCache::default();
-            let exact = (filter.status.is_empty() && order.is_none())
-                .then(|| {
-                    s.servers.exact(
-                        Some(p.project),
-                        filter.common.name.as_deref(),
-                        filter.common.label_selector.as_ref(),
-                    )
-                })
+            let common = &filter.common;
+            let exact = filter
+                .status
+                .is_empty()
+                .then(|| s.servers.exact(Some(p.project), common.name.as_deref(), common.label_selector.as_ref()))
                 .flatten();
-            if let Some(exact) = exact {
-                let page = page(exact.len())?;
-                let views =
-                    exact.page(page.range()).into_iter().filter_map(|srv| server_view(s, srv, &mut cache)).collect();
-                return Ok((page, views));
-            }
-            let mut matching: Vec<&Arc<Server>> = s
-                .servers
-                .candidates(Some(p.project), filter.common.name.as_deref(), filter.common.label_selector.as_ref())
-                .into_iter()
-                .filter(|srv| filter.matches(srv))
-                .collect();
-            if let Some(order) = order {
-                matching.sort_by(|a, b| order(a, b));
-            }
-            let page = page(matching.len())?;
-            let views = page.slice(&matching).iter().filter_map(|srv| server_view(s, srv, &mut cache)).collect();
-            Ok((page, views))
+            let matching = || {
+                s.servers
+                    .candidates(Some(p.project), common.name.as_deref(), common.label_selector.as_ref())
+                    .into_iter()
+                    .filter(|srv| filter.matches(srv))
+                    .collect()
+            };
+            paged(exact, matching, order, page, |srv| server_view(s, srv, &mut cache))
         })
     }
 
