@@ -12,3 +12,6 @@ pub mod sim;
 
 pub use driver::*;
 pub use metrics::{MetricKind, MetricSeries, MetricsQuery};
+pub mod images;
+#[cfg(feature = "libvirt")]
+pub mod libvirt;

@@ -46,6 +46,9 @@ pub enum Command {
     /// Run the control plane: the provider APIs over HTTP, and the admin socket
     #[command(long_about = SERVE_ABOUT)]
     Serve(ServeArgs),
+    /// Build, import and list the images servers boot from (the libvirt driver)
+    #[command(subcommand)]
+    Image(ImageCommand),
     #[command(flatten)]
     Admin(AdminCommand),
 }
@@ -95,6 +98,9 @@ pub struct ServeArgs {
     /// Compute driver [default: sim]
     #[arg(long, env = "STRATUS_DRIVER", value_enum)]
     pub driver: Option<DriverKind>,
+    /// The libvirt connection of `--driver libvirt` [default: qemu:///system]
+    #[arg(long, env = "STRATUS_LIBVIRT_URI", value_name = "URI")]
+    pub libvirt_uri: Option<String>,
     /// Simulator pace: `realistic` (seconds per operation, with progress) or `instant`
     /// (for tests) [default: realistic]
     #[arg(long, env = "STRATUS_SIM_TIMING", value_name = "realistic|instant")]
@@ -107,7 +113,8 @@ pub struct ServeArgs {
     /// means unlimited [default: 0]
     #[arg(long, env = "STRATUS_RESOURCE_LIMIT", value_name = "N")]
     pub resource_limit: Option<u32>,
-    /// IPv4 block servers and floating IPs get addresses from [default: 198.18.0.0/15]
+    /// IPv4 block servers and floating IPs get addresses from [default: 198.18.0.0/15;
+    /// 127.100.0.0/16 with --driver libvirt]
     #[arg(long, env = "STRATUS_IPV4_POOL", value_name = "CIDR")]
     pub ipv4_pool: Option<Ipv4Net>,
     /// IPv6 prefix each server and IPv6 floating IP gets a /64 from [default: 2001:db8::/32]
@@ -271,6 +278,32 @@ pub enum SimCommand {
     Advance {
         #[arg(long)]
         hours: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageCommand {
+    /// Build an image from Debian packages (through the host's apt) into DATA/images and
+    /// add it to the catalogue: `small` (busybox and dropbear on Debian's cloud kernel;
+    /// boots in seconds, for tests)
+    Build {
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(stratus_compute::images::RECIPES))]
+        recipe: String,
+    },
+    /// Import a qcow2 or raw disk image (booting with its own boot loader) and add it to
+    /// the catalogue
+    Import {
+        file: PathBuf,
+        /// The image's name in the catalogue (`--image NAME` on create)
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List the images in the store
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 

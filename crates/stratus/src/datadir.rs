@@ -66,11 +66,16 @@ impl DataDir {
     /// Creates the directory if needed and takes its lock; [`DataDirError::Busy`] if
     /// another process holds it. The directory is made private (0700) whether it is new
     /// or not: it holds the database, with every server's user data (often secrets), and
-    /// the admin socket, which grants full control.
+    /// the admin socket, which grants full control. The one exception is `0711`, which
+    /// the libvirt driver sets so that QEMU (another user) can pass through to the VM
+    /// disks it is given; it lists nothing and reads nothing else, and is kept.
     pub fn create_and_lock(path: &Path) -> Result<DataDir, DataDirError> {
         let create_err = |source| DataDirError::Create { path: path.to_owned(), source };
         DirBuilder::new().recursive(true).mode(0o700).create(path).map_err(create_err)?;
-        std::fs::set_permissions(path, Permissions::from_mode(0o700)).map_err(create_err)?;
+        let mode = std::fs::metadata(path).map_err(create_err)?.permissions().mode() & 0o777;
+        if mode != 0o700 && mode != 0o711 {
+            std::fs::set_permissions(path, Permissions::from_mode(0o700)).map_err(create_err)?;
+        }
         let lock_path = lock_path(path);
         let lock_err = |source| DataDirError::Lock { path: lock_path.clone(), source };
         // Not truncated on open: until we hold the lock, the pid inside is the holder's.

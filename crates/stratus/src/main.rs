@@ -8,6 +8,8 @@ mod cli;
 mod console;
 /// The data directory's layout and lock.
 mod datadir;
+/// `stratus image`: the image store.
+mod images;
 /// Log output.
 mod logging;
 /// `stratus serve`.
@@ -65,6 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let file = settings::FileConfig::from_args(&cli.global)?;
             serve::run(settings::ServeSettings::load(&cli.global, &args, file)?).await?;
         }
+        Command::Image(command) => images::command(&cli.global, command).await?,
         Command::Admin(command) => admin::command(&cli.global, command).await?,
     }
     Ok(())

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_compute::sim::SimDriver;
+use stratus_compute::Driver;
 use stratus_core::model::Access;
 use stratus_core::Cloud;
 use tokio::net::TcpListener;
@@ -33,10 +34,12 @@ const DEFAULT_PROJECT: &str = "default";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// `--driver qemu` is part of the interface; the driver itself is the next issue on
-    /// the roadmap, so until it lands the choice is refused before anything is touched.
-    #[error("the qemu driver is not available in this version of Stratus; use --driver sim")]
-    QemuUnavailable,
+    #[cfg(not(feature = "libvirt"))]
+    #[error("this build of Stratus has no libvirt driver: build it with `--features libvirt` (needs libvirt-dev)")]
+    NoLibvirt,
+    #[cfg(feature = "libvirt")]
+    #[error("cannot start the libvirt driver: {0}")]
+    Libvirt(stratus_compute::DriverError),
     #[error(transparent)]
     DataDir(#[from] DataDirError),
     #[error("cannot listen on {addr}: {source}")]
@@ -52,13 +55,16 @@ pub enum ServeError {
 }
 
 pub async fn run(settings: ServeSettings) -> Result<(), ServeError> {
-    // Checked before touching the data directory: a misconfigured start changes nothing.
-    let sim = match settings.driver {
-        DriverKind::Sim => Arc::new(SimDriver::new(settings.sim_timing)),
-        DriverKind::Qemu => return Err(ServeError::QemuUnavailable),
+    // Connected before touching the data directory: a misconfigured start changes nothing.
+    let (driver, sim): (Arc<dyn Driver>, Option<Arc<SimDriver>>) = match settings.driver {
+        DriverKind::Sim => {
+            let sim = Arc::new(SimDriver::new(settings.sim_timing));
+            (sim.clone(), Some(sim))
+        }
+        DriverKind::Libvirt => (libvirt(&settings).await?, None),
     };
     let data = DataDir::create_and_lock(&settings.data_dir)?;
-    let cloud = data.open_cloud(sim.clone(), settings.core.clone()).await?;
+    let cloud = data.open_cloud(driver, settings.core.clone()).await?;
 
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -74,7 +80,7 @@ pub async fn run(settings: ServeSettings) -> Result<(), ServeError> {
     println!("hetzner: http://{addr}{}", stratus_api_hetzner::PREFIX);
     println!("listening on {addr}");
     tracing::info!(%addr, data_dir = %settings.data_dir.display(), driver = ?settings.driver,
-        sim_timing = %settings.sim_timing, "serving");
+        sim_timing = %settings.sim_timing, ipv4_pool = %settings.core.ipv4_pool, "serving");
 
     let admin = tokio::spawn(admin.serve(cloud, stop.requested()));
     let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -95,15 +101,31 @@ pub async fn run(settings: ServeSettings) -> Result<(), ServeError> {
     outcome
 }
 
+#[cfg(feature = "libvirt")]
+async fn libvirt(settings: &ServeSettings) -> Result<Arc<dyn Driver>, ServeError> {
+    use stratus_compute::libvirt::{LibvirtConfig, LibvirtDriver};
+    let config = LibvirtConfig { uri: settings.libvirt_uri.clone(), data_dir: settings.data_dir.clone() };
+    Ok(Arc::new(LibvirtDriver::connect(config).await.map_err(ServeError::Libvirt)?))
+}
+
+#[cfg(not(feature = "libvirt"))]
+async fn libvirt(_settings: &ServeSettings) -> Result<Arc<dyn Driver>, ServeError> {
+    Err(ServeError::NoLibvirt)
+}
+
 /// Every route this process answers.
-fn router(cloud: Cloud, sim: Arc<SimDriver>) -> Router {
-    Router::new()
+fn router(cloud: Cloud, sim: Option<Arc<SimDriver>>) -> Router {
+    let router = Router::new()
         // Unauthenticated and free of the store, so load balancers and scripts can poll
         // it; it answers only once the listener serves, which is all it promises.
         .route("/healthz", get(|| async { "ok" }))
-        .nest(stratus_api_hetzner::PREFIX, stratus_api_hetzner::router(cloud))
-        .merge(console::routes(sim))
-        .layer(TraceLayer::new_for_http())
+        .nest(stratus_api_hetzner::PREFIX, stratus_api_hetzner::router(cloud));
+    // The simulator's consoles; the libvirt driver's come with its VNC proxy.
+    let router = match sim {
+        Some(sim) => router.merge(console::routes(sim)),
+        None => router,
+    };
+    router.layer(TraceLayer::new_for_http())
 }
 
 /// On a store without projects (the first start), creates the default project with a

@@ -24,6 +24,11 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Chosen over `$XDG_DATA_HOME/stratus` because it is visible and predictable when trying
 /// Stratus out from a checkout; services should set `--data-dir` explicitly.
 pub const DEFAULT_DATA_DIR: &str = "data";
+/// The local system hypervisor.
+pub const DEFAULT_LIBVIRT_URI: &str = "qemu:///system";
+/// Public IPv4s of servers under the libvirt driver: loopback addresses whose ports 22,
+/// 80 and 443 are forwarded to each guest.
+pub const DEFAULT_LIBVIRT_IPV4_POOL: &str = "127.100.0.0/16";
 
 /// The compute driver behind the control plane.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -32,8 +37,8 @@ pub enum DriverKind {
     /// The built-in simulator: no VMs run, every operation is pretended.
     #[default]
     Sim,
-    /// Real VMs under QEMU/KVM (not implemented yet).
-    Qemu,
+    /// Real VMs: QEMU, managed through libvirt (`--libvirt-uri`).
+    Libvirt,
 }
 
 /// The config file (`--config FILE`), TOML. Every key is optional and named like its flag
@@ -47,6 +52,7 @@ pub struct FileConfig {
     /// means the same thing whichever directory `stratus` is started from.
     pub data_dir: Option<PathBuf>,
     pub driver: Option<DriverKind>,
+    pub libvirt_uri: Option<String>,
     pub sim_timing: Option<SimTiming>,
     pub rate_limit: Option<u32>,
     pub resource_limit: Option<u32>,
@@ -109,6 +115,8 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub driver: DriverKind,
+    /// Where the libvirt driver's hypervisor is.
+    pub libvirt_uri: String,
     pub sim_timing: SimTiming,
     /// The directory of the local CA (`ca.pem`, `ca.key`), read by [`ServeSettings::load`].
     pub local_ca: Option<PathBuf>,
@@ -120,14 +128,26 @@ impl ServeSettings {
     /// Merges flags/environment (`global`, `serve`) over the config file over defaults.
     pub fn resolve(global: &GlobalArgs, serve: &ServeArgs, file: FileConfig) -> ServeSettings {
         let defaults = Config::default();
+        let driver = serve.driver.or(file.driver).unwrap_or_default();
+        // Servers under libvirt are reached at their public address from this host, so by
+        // default those addresses are loopback ones (see the libvirt driver).
+        let ipv4_pool = match driver {
+            DriverKind::Sim => defaults.ipv4_pool,
+            DriverKind::Libvirt => DEFAULT_LIBVIRT_IPV4_POOL.parse().expect("the default pool is valid"),
+        };
         ServeSettings {
             listen: serve.listen.or(file.listen).unwrap_or_else(default_listen),
             data_dir: data_dir(global, &file),
-            driver: serve.driver.or(file.driver).unwrap_or_default(),
+            driver,
+            libvirt_uri: serve
+                .libvirt_uri
+                .clone()
+                .or(file.libvirt_uri)
+                .unwrap_or_else(|| DEFAULT_LIBVIRT_URI.to_owned()),
             sim_timing: serve.sim_timing.or(file.sim_timing).unwrap_or_default(),
             local_ca: serve.local_ca.clone().or(file.local_ca),
             core: Config {
-                ipv4_pool: serve.ipv4_pool.or(file.ipv4_pool).unwrap_or(defaults.ipv4_pool),
+                ipv4_pool: serve.ipv4_pool.or(file.ipv4_pool).unwrap_or(ipv4_pool),
                 ipv6_pool: serve.ipv6_pool.or(file.ipv6_pool).unwrap_or(defaults.ipv6_pool),
                 rate_limit: serve.rate_limit.or(file.rate_limit).unwrap_or(defaults.rate_limit),
                 resource_limit: serve.resource_limit.or(file.resource_limit).unwrap_or(defaults.resource_limit),

@@ -52,18 +52,28 @@ mod tests {
     }
 
     #[test]
-    fn the_qemu_driver_is_refused_cleanly() {
+    fn an_unreachable_libvirt_is_refused_cleanly() {
+        // Without the `libvirt` feature the driver is refused as missing from the build;
+        // with it, this socket does not exist. Either way nothing is left behind.
         let (_tmp, dir) = data_dir();
-        let out = serve_cmd(Some(&dir), &["--driver", "qemu", "--listen", "127.0.0.1:0"]).output().unwrap();
+        let uri = "qemu+unix:///system?socket=/nonexistent/libvirt-sock";
+        let out = serve_cmd(Some(&dir), &["--driver", "libvirt", "--libvirt-uri", uri, "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1));
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("qemu driver is not available"), "{stderr}");
+        assert!(stderr.contains("libvirt"), "{stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
         assert!(!dir.exists(), "a refused start leaves no data directory behind");
 
         // The same through the environment.
-        let out = serve_cmd(Some(&dir), &["--listen", "127.0.0.1:0"]).env("STRATUS_DRIVER", "qemu").output().unwrap();
+        let out = serve_cmd(Some(&dir), &["--listen", "127.0.0.1:0"])
+            .env("STRATUS_DRIVER", "libvirt")
+            .env("STRATUS_LIBVIRT_URI", uri)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(1));
+        assert!(!dir.exists());
     }
 
     #[test]

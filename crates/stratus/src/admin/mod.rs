@@ -19,15 +19,18 @@ use crate::cli::{
 };
 use crate::datadir::{self, DataDir, DataDirError};
 use crate::settings::{self, FileConfig, ServeSettings};
-use protocol::{ActionRow, AdminRequest, AdminResponse, Advanced, Cleared, KindRow, TokenCreated, TokenRow};
+use protocol::{
+    ActionRow, AdminRequest, AdminResponse, Advanced, Cleared, ImageRegistered, KindRow, TokenCreated, TokenRow,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stratus_compute::sim::SimDriver;
-use stratus_core::ids::{ActionId, TokenId};
-use stratus_core::model::{Access, Action, FaultTarget};
+use stratus_core::ids::{ActionId, ImageId, ResourceKind, TokenId};
+use stratus_core::labels::Labels;
+use stratus_core::model::{Access, Action, FaultTarget, Image, ImageStatus, ImageType, Protection};
 use stratus_core::ops::catalog::CatalogEntry;
 use stratus_core::Cloud;
 
@@ -132,6 +135,35 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
                 .map(|(kind, steps)| KindRow { kind: kind.into(), steps: steps.into_iter().map(Into::into).collect() })
                 .collect::<Vec<_>>(),
         ),
+        AdminRequest::ImageRegister { name, description, os_flavor, os_version, disk_size } => {
+            let existing =
+                cloud.catalog_list(ResourceKind::Image).into_iter().find(|e| e.name() == Some(name.as_str()));
+            if let Some(entry) = existing {
+                return json(ImageRegistered { id: entry.id(), added: false });
+            }
+            #[allow(clippy::cast_precision_loss)] // a few hundred GB at most
+            let entry = CatalogEntry::Image(Image {
+                id: ImageId(0),
+                project: None,
+                kind: ImageType::System,
+                status: ImageStatus::Available,
+                name: Some(name),
+                description,
+                image_size: None,
+                disk_size: disk_size as f64,
+                created: chrono::Utc::now(),
+                created_from: None,
+                bound_to: None,
+                os_flavor,
+                os_version,
+                architecture: "x86".into(),
+                rapid_deploy: false,
+                protection: Protection::default(),
+                deprecated: None,
+                labels: Labels::new(),
+            });
+            json(ImageRegistered { id: cloud.catalog_put(entry).await?.id(), added: true })
+        }
         AdminRequest::ActionRetry { id } => json(action_row(&*cloud.action_retry(ActionId(id)).await?)),
         AdminRequest::ActionResolve { id } => json(action_row(&*cloud.action_resolve(ActionId(id)).await?)),
     }
@@ -194,6 +226,21 @@ pub async fn command(global: &GlobalArgs, command: AdminCommand) -> Result<(), A
         print!("{}", render::render(&request, response.result, format)?);
     }
     Ok(())
+}
+
+/// Executes one request, on the running server or the data directory, and returns its
+/// result (for commands that decide what to do next from an answer).
+pub async fn send(global: &GlobalArgs, request: AdminRequest) -> Result<Value, AdminError> {
+    let file = FileConfig::from_args(global)?;
+    let dir = settings::data_dir(global, &file);
+    let response = match reach(&dir, &request, global, &file).await? {
+        Reached::Server(response) => response,
+        Reached::Local(cloud, _data) => execute(&cloud, request).await,
+    };
+    if !response.ok {
+        return Err(AdminError::Failed(response.error.unwrap_or_else(|| "failed".into())));
+    }
+    Ok(response.result)
 }
 
 enum Reached {

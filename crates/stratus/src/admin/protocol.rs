@@ -90,6 +90,17 @@ pub enum AdminRequest {
     },
     /// Every action kind and its steps.
     ActionKinds,
+    /// Make sure a catalogue (system) image of this name exists, for a build in the image
+    /// store; an existing entry is left as it is.
+    ImageRegister {
+        name: String,
+        description: String,
+        os_flavor: String,
+        #[serde(default)]
+        os_version: Option<String>,
+        /// GB of disk the image needs.
+        disk_size: u64,
+    },
     /// Retry a stuck action's failed undo.
     ActionRetry {
         id: i64,
@@ -116,6 +127,14 @@ impl AdminRequest {
                 | AdminRequest::ActionKinds
         )
     }
+}
+
+/// The result of `image_register`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageRegistered {
+    pub id: i64,
+    /// Whether the entry is new.
+    pub added: bool,
 }
 
 /// The answer to one request.

@@ -3,7 +3,7 @@
 //! as JSON lines for scripts. `token create` prints the secret alone, so
 //! `TOKEN=$(stratus token create)` works.
 
-use super::protocol::{ActionRow, AdminRequest, Advanced, Cleared, KindRow, TokenCreated, TokenRow};
+use super::protocol::{ActionRow, AdminRequest, Advanced, Cleared, ImageRegistered, KindRow, TokenCreated, TokenRow};
 use crate::cli::Format;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
@@ -84,6 +84,9 @@ pub fn render(request: &AdminRequest, result: Value, format: Format) -> Result<S
         AdminRequest::ActionKinds => {
             let rows: Vec<KindRow> = parse(result)?;
             list(format, &rows, &["KIND", "STEPS"], |k| vec![k.kind.clone(), k.steps.join(" ")])?
+        }
+        AdminRequest::ImageRegister { name, .. } => {
+            line(format!("catalogue image {name} (id {})", parse::<ImageRegistered>(result)?.id))
         }
         AdminRequest::ActionRetry { .. } | AdminRequest::ActionResolve { .. } => {
             let a: ActionRow = parse(result)?;

@@ -1,0 +1,3 @@
+#!/bin/sh
+# busybox acpid runs this on the ACPI power button (libvirt's shutdown).
+poweroff

@@ -1,0 +1,593 @@
+//! The libvirt driver: every server is a QEMU virtual machine, a persistent libvirt
+//! domain named `stratus-<id>` (visible in `virsh list` and virt-manager).
+//!
+//! Files live under the data directory, which is traversable (`0711`) for libvirt's QEMU
+//! user while the database stays `0600`: `images/` (the image store, shared read-only
+//! bases) and `vms/<id>/` (the VM's qcow2 overlay, its NoCloud seed and its serial log).
+//! libvirt's dynamic ownership hands each file to QEMU while the VM runs.
+//!
+//! Networking without a routed bridge: the guest's NIC uses libvirt's `passt` backend,
+//! which gives it an address by DHCP and forwards TCP ports 22, 80 and 443 of the
+//! server's public IPv4 (from a loopback pool, e.g. `127.100.0.0/16`) to it, so
+//! `ssh root@<public ip>` reaches each server on its own address.
+//!
+//! Semantics where the trait leaves room (as the simulator's): every call is idempotent;
+//! `start`, `reboot` and `reset` return once the guest has booted (its image's ready
+//! signal); reboot and reset of an off VM power it on; a graceful stop falls back to a
+//! hard one after [`GRACEFUL_STOP`].
+
+mod boot;
+mod domain;
+mod probe;
+
+pub use probe::VirtType;
+
+use crate::driver::{
+    CallContext, ConsoleEndpoint, Driver, DriverError, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
+    LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, StopMode, VmId, VmSpec, VolumeSpec,
+};
+use crate::images::{traversable, write_seed, ImageStore, Ready, Seed, StoredImage};
+use crate::metrics::{MetricSeries, MetricsQuery};
+use async_trait::async_trait;
+use domain::{domain_name, domain_xml, DomainParams, VmFiles};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{debug, info, warn};
+use virt::connect::Connect;
+use virt::domain::Domain;
+use virt::error::ErrorNumber;
+
+/// How long an ACPI shutdown may take before the plug is pulled.
+pub const GRACEFUL_STOP: Duration = Duration::from_secs(60);
+/// How long a guest may take to boot. TCG boots of a full Debian take tens of seconds.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How the driver is set up.
+#[derive(Debug, Clone)]
+pub struct LibvirtConfig {
+    /// `qemu:///system`, or a remote URI.
+    pub uri: String,
+    /// The data directory: images and VM files go under it.
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct LibvirtDriver {
+    conn: Arc<Connect>,
+    uri: String,
+    images: ImageStore,
+    vms: PathBuf,
+    virt_type: VirtType,
+}
+
+/// A libvirt failure as a driver error.
+fn lv(what: &str) -> impl FnOnce(virt::error::Error) -> DriverError + '_ {
+    move |e| DriverError::new("hypervisor_error", format!("{what}: {}", e.message()))
+}
+
+fn file_error(what: &str) -> impl FnOnce(std::io::Error) -> DriverError + '_ {
+    move |e| DriverError::new("hypervisor_error", format!("{what}: {e}"))
+}
+
+impl LibvirtDriver {
+    /// Connects to libvirt, prepares the folders QEMU reaches, and finds out whether KVM
+    /// can run guests here (TCG otherwise), which it logs.
+    pub async fn connect(config: LibvirtConfig) -> DriverResult<LibvirtDriver> {
+        // libvirt prints every error to stderr by default, expected ones (a lookup of a
+        // domain that does not exist) included; errors reach callers as values instead.
+        virt::error::clear_error_callback();
+        let uri = config.uri.clone();
+        let conn = tokio::task::spawn_blocking(move || Connect::open(Some(&uri)))
+            .await
+            .map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?
+            .map_err(|e| {
+                DriverError::new(
+                    "hypervisor_unavailable",
+                    format!("cannot connect to libvirt at {}: {} (is libvirtd running?)", config.uri, e.message()),
+                )
+            })?;
+        check_port_forwarding(&config.uri)?;
+        let images = ImageStore::new(&config.data_dir);
+        let vms = config.data_dir.join("vms");
+        for dir in [&config.data_dir, images.root(), &vms] {
+            std::fs::create_dir_all(dir).map_err(file_error("creating the data folders"))?;
+            traversable(dir).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+        }
+        let conn = Arc::new(conn);
+        let virt_type = probe::probe(conn.clone(), &images, &vms).await;
+        info!(uri = %config.uri, virt_type = virt_type.as_str(), "libvirt driver connected");
+        Ok(LibvirtDriver { conn, uri: config.uri, images, vms, virt_type })
+    }
+
+    pub fn virt_type(&self) -> VirtType {
+        self.virt_type
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    fn dir(&self, id: VmId) -> PathBuf {
+        self.vms.join(id.to_string())
+    }
+
+    fn disk(&self, id: VmId) -> PathBuf {
+        self.dir(id).join("disk.qcow2")
+    }
+
+    fn serial_log(&self, id: VmId) -> PathBuf {
+        self.dir(id).join("serial.log")
+    }
+
+    /// Runs a libvirt call off the async threads (the bindings block).
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connect) -> DriverResult<T> + Send + 'static,
+    ) -> DriverResult<T> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || f(&conn))
+            .await
+            .map_err(|e| DriverError::new("hypervisor_error", format!("libvirt call panicked: {e}")))?
+    }
+
+    /// The VM's domain, if it exists.
+    async fn domain(&self, id: VmId) -> DriverResult<Option<Domain>> {
+        self.call(move |conn| lookup(conn, id)).await
+    }
+
+    async fn existing(&self, id: VmId) -> DriverResult<Domain> {
+        self.domain(id).await?.ok_or_else(|| DriverError::new("not_found", format!("no domain {}", domain_name(id))))
+    }
+
+    async fn is_running(&self, id: VmId) -> DriverResult<bool> {
+        let domain = self.existing(id).await?;
+        self.call(move |_| domain.is_active().map_err(lv("domain state"))).await
+    }
+
+    /// The image of a VM, by the name the control plane gave it.
+    fn image_of(&self, spec: &VmSpec) -> DriverResult<StoredImage> {
+        let Some(image) = &spec.image else {
+            return Err(DriverError::new("image_unavailable", "the server has no image to boot from"));
+        };
+        let stored = self.images.get(&image.name).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+        stored.ok_or_else(|| {
+            DriverError::new(
+                "image_unavailable",
+                format!(
+                    "image {} has no disk in the image store ({}): build it with `stratus image build` or bring one \
+                     with `stratus image import --name {}`",
+                    image.name,
+                    self.images.root().display(),
+                    image.name
+                ),
+            )
+        })
+    }
+
+    /// The image recorded for a VM at create, for how to wait on its boot.
+    fn ready_of(&self, id: VmId) -> Ready {
+        std::fs::read_to_string(self.dir(id).join("ready"))
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or(Ready::Running)
+    }
+
+    fn public_ipv4(&self, id: VmId) -> Option<String> {
+        std::fs::read_to_string(self.dir(id).join("ipv4")).ok().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    }
+
+    /// Starts the domain unless it runs, then waits for the guest to be ready.
+    async fn boot(&self, id: VmId) -> DriverResult<()> {
+        let domain = self.existing(id).await?;
+        let started = self
+            .call(move |_| {
+                if domain.is_active().map_err(lv("domain state"))? {
+                    return Ok(false);
+                }
+                domain.create().map_err(lv("starting the domain"))?;
+                // Started again after a host reboot, as it was running.
+                domain.set_autostart(true).map_err(lv("autostart"))?;
+                Ok(true)
+            })
+            .await?;
+        debug!(vm = id, started, "libvirt: waiting for the guest");
+        self.wait_booted(id, 0).await
+    }
+
+    async fn wait_booted(&self, id: VmId, seen: usize) -> DriverResult<()> {
+        let ip = self.public_ipv4(id);
+        let conn = self.conn.clone();
+        let alive = move || lookup(&conn, id).ok().flatten().is_some_and(|d| d.is_active().unwrap_or(false));
+        boot::wait_ready(self.ready_of(id), &self.serial_log(id), seen, ip.as_deref(), BOOT_TIMEOUT, alive).await
+    }
+
+    async fn hard_stop(&self, id: VmId) -> DriverResult<()> {
+        let domain = self.existing(id).await?;
+        self.call(move |_| {
+            domain.set_autostart(false).map_err(lv("autostart"))?;
+            if domain.is_active().map_err(lv("domain state"))? {
+                domain.destroy().map_err(lv("stopping the domain"))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    fn unsupported<T>(&self, what: &str) -> DriverResult<T> {
+        Err(DriverError::new("unsupported", format!("the libvirt driver cannot {what} yet")))
+    }
+}
+
+/// libvirt runs passt as an unprivileged user, which may bind ports below
+/// `ip_unprivileged_port_start` only if the host allows it; SSH is port 22. Checked for
+/// this host's hypervisor only: a remote one has its own setting.
+fn check_port_forwarding(uri: &str) -> DriverResult<()> {
+    let local = uri.starts_with("qemu:///") || uri.starts_with("qemu+unix:///");
+    let path = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+    let start: u32 = std::fs::read_to_string(path).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    if local && start > 22 {
+        return Err(DriverError::new(
+            "hypervisor_unavailable",
+            format!(
+                "{path} is {start}, so passt cannot forward port 22 of servers' addresses; \
+                 allow it with `sysctl -w net.ipv4.ip_unprivileged_port_start=22` (or 0)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn lookup(conn: &Connect, id: VmId) -> DriverResult<Option<Domain>> {
+    match Domain::lookup_by_name(conn, &domain_name(id)) {
+        Ok(d) => Ok(Some(d)),
+        Err(e) if e.code() == ErrorNumber::NoDomain => Ok(None),
+        Err(e) => Err(lv("looking up the domain")(e)),
+    }
+}
+
+/// A random password for the VM's VNC server (at most 8 characters count in VNC).
+fn vnc_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 8)
+}
+
+fn qemu_img(args: &[&std::ffi::OsStr]) -> DriverResult<()> {
+    let out = Command::new("qemu-img")
+        .args(args)
+        .output()
+        .map_err(|e| DriverError::new("hypervisor_error", format!("cannot run qemu-img: {e}")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(DriverError::new("hypervisor_error", format!("qemu-img: {}", String::from_utf8_lossy(&out.stderr).trim())))
+    }
+}
+
+fn private(path: &Path) -> DriverResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(file_error("making a VM file private"))
+}
+
+/// The public interface's IPv4 and MAC.
+fn public_nic(spec: &VmSpec) -> (Option<String>, Option<String>) {
+    let nic = spec.nics.iter().find(|n| n.network.is_none());
+    let ip = nic.and_then(|n| n.addresses.iter().find(|a| a.parse::<std::net::Ipv4Addr>().is_ok()).cloned());
+    (ip, nic.map(|n| n.mac.clone()))
+}
+
+/// Builds the VM's files and defines its domain; `create` and `rebuild` share it.
+fn build_vm(
+    conn: &Connect,
+    spec: &VmSpec,
+    image: &StoredImage,
+    dir: &Path,
+    virt_type: VirtType,
+    instance: &str,
+) -> DriverResult<()> {
+    std::fs::create_dir_all(dir).map_err(file_error("creating the VM folder"))?;
+    traversable(dir).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+    let disk = dir.join("disk.qcow2");
+    let size = format!("{}G", spec.hardware.disks.first().map_or(10, |d| d.size_gb));
+    let _ = std::fs::remove_file(&disk);
+    qemu_img(&[
+        "create".as_ref(),
+        "-q".as_ref(),
+        "-f".as_ref(),
+        "qcow2".as_ref(),
+        "-F".as_ref(),
+        "qcow2".as_ref(),
+        "-b".as_ref(),
+        image.disk().as_os_str(),
+        disk.as_os_str(),
+        size.as_ref(),
+    ])?;
+    // The disk will hold the user's data: the owner only (libvirt hands it to QEMU).
+    private(&disk)?;
+    let (ip, mac) = public_nic(spec);
+    let seed = dir.join("seed.img");
+    write_seed(
+        &seed,
+        &Seed {
+            instance_id: instance.to_owned(),
+            hostname: spec.name.clone(),
+            ssh_keys: spec.ssh_keys.clone(),
+            root_password: spec.root_password.clone(),
+            user_data: spec.user_data.clone(),
+            mac: mac.clone(),
+        },
+    )
+    .map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+    let ready = serde_json::to_string(&image.manifest.ready).unwrap_or_default();
+    std::fs::write(dir.join("ready"), ready).map_err(file_error("writing the VM's boot signal"))?;
+    std::fs::write(dir.join("ipv4"), ip.clone().unwrap_or_default()).map_err(file_error("writing the VM's address"))?;
+    let serial_log = dir.join("serial.log");
+    let files = VmFiles { disk: &disk, seed: &seed, serial_log: &serial_log };
+    let password = vnc_password();
+    let params = DomainParams {
+        virt_type: virt_type.as_str(),
+        vnc_password: &password,
+        public_ipv4: ip.as_deref(),
+        mac: mac.as_deref(),
+    };
+    let xml = domain_xml(spec, image, &files, &params);
+    Domain::define_xml(conn, &xml).map_err(lv("defining the domain"))?;
+    Ok(())
+}
+
+#[async_trait]
+impl Driver for LibvirtDriver {
+    fn name(&self) -> &'static str {
+        "libvirt"
+    }
+
+    /// Domains outlive Stratus: nothing to rebuild, only to compare. What differs from the
+    /// control plane's belief is logged (a VM whose domain vanished is an error someone
+    /// must look at; a domain no server owns is left alone).
+    async fn restore(&self, inventory: Inventory) -> DriverResult<()> {
+        let known: std::collections::HashMap<VmId, PowerState> =
+            inventory.vms.iter().map(|v| (v.spec.id, v.power)).collect();
+        let domains = self
+            .call(|conn| {
+                let all = conn
+                    .list_all_domains(virt::sys::VIR_CONNECT_LIST_DOMAINS_PERSISTENT)
+                    .map_err(lv("listing domains"))?;
+                Ok(all
+                    .into_iter()
+                    .filter_map(|d| {
+                        let vm = domain::vm_of(&d.get_name().ok()?)?;
+                        Some((vm, d.is_active().unwrap_or(false)))
+                    })
+                    .collect::<std::collections::HashMap<_, _>>())
+            })
+            .await?;
+        for (vm, power) in &known {
+            match (domains.get(vm), power) {
+                (None, _) => tracing::error!(vm, domain = %domain_name(*vm), "the VM's domain is gone from libvirt"),
+                (Some(false), PowerState::Running) => warn!(vm, "the VM stopped while Stratus was not running"),
+                _ => {}
+            }
+        }
+        for vm in domains.keys().filter(|vm| !known.contains_key(vm)) {
+            warn!(vm, domain = %domain_name(*vm), "a Stratus domain that no server owns; left alone");
+        }
+        Ok(())
+    }
+
+    async fn create(&self, spec: &VmSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = spec.id, "libvirt: create");
+        if self.domain(spec.id).await?.is_some() {
+            return Ok(());
+        }
+        let image = self.image_of(spec)?;
+        let spec = spec.clone();
+        let dir = self.dir(spec.id);
+        let virt_type = self.virt_type;
+        let instance = format!("stratus-{}-{}", spec.id, chrono::Utc::now().timestamp());
+        self.call(move |conn| {
+            let built = build_vm(conn, &spec, &image, &dir, virt_type, &instance);
+            if built.is_err() {
+                // Nothing half-made stays behind: the step's undo only runs for steps
+                // that succeeded.
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+            built
+        })
+        .await
+    }
+
+    async fn start(&self, id: VmId, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = id, "libvirt: start");
+        self.boot(id).await
+    }
+
+    async fn stop(&self, id: VmId, mode: StopMode, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = id, ?mode, "libvirt: stop");
+        if mode == StopMode::Hard || !self.is_running(id).await? {
+            return self.hard_stop(id).await;
+        }
+        let domain = self.existing(id).await?;
+        let pressed = self
+            .call(move |_| {
+                domain.set_autostart(false).map_err(lv("autostart"))?;
+                domain.shutdown_flags(virt::sys::VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN).map_err(lv("ACPI shutdown"))
+            })
+            .await;
+        if let Err(e) = pressed {
+            // It may have stopped in between.
+            if self.is_running(id).await? {
+                return Err(e);
+            }
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + GRACEFUL_STOP;
+        while tokio::time::Instant::now() < deadline {
+            if !self.is_running(id).await? {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        warn!(vm = id, "the guest ignored the ACPI shutdown for {GRACEFUL_STOP:?}; stopping it hard");
+        self.hard_stop(id).await
+    }
+
+    async fn reboot(&self, id: VmId, ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = id, "libvirt: reboot");
+        if !self.is_running(id).await? {
+            return self.start(id, ctx).await;
+        }
+        let seen = boot::markers(&self.serial_log(id));
+        let domain = self.existing(id).await?;
+        self.call(move |_| domain.reboot(virt::sys::VIR_DOMAIN_REBOOT_ACPI_POWER_BTN).map_err(lv("ACPI reboot")))
+            .await?;
+        self.wait_booted(id, seen).await
+    }
+
+    async fn reset(&self, id: VmId, ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = id, "libvirt: reset");
+        if !self.is_running(id).await? {
+            return self.start(id, ctx).await;
+        }
+        let seen = boot::markers(&self.serial_log(id));
+        let domain = self.existing(id).await?;
+        self.call(move |_| domain.reset().map(drop).map_err(lv("reset"))).await?;
+        self.wait_booted(id, seen).await
+    }
+
+    async fn rebuild(&self, _spec: &VmSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        self.unsupported("rebuild a server")
+    }
+
+    async fn resize(&self, _id: VmId, _hardware: &HardwareSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        self.unsupported("change a server's type")
+    }
+
+    async fn snapshot(&self, _id: VmId, _image_id: i64, _ctx: &CallContext<'_>) -> DriverResult<f64> {
+        self.unsupported("take a snapshot")
+    }
+
+    async fn delete_snapshot(&self, image_id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        // Nothing to delete: no snapshot is ever taken yet.
+        debug!(image = image_id, "libvirt: delete_snapshot");
+        Ok(())
+    }
+
+    async fn set_rescue(
+        &self,
+        _id: VmId,
+        _enabled: bool,
+        _keys: &[String],
+        _ctx: &CallContext<'_>,
+    ) -> DriverResult<()> {
+        self.unsupported("boot a rescue system")
+    }
+
+    async fn set_iso(&self, _id: VmId, _iso: Option<&str>, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        self.unsupported("attach an ISO")
+    }
+
+    async fn set_password(&self, _id: VmId, _password: &str, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        self.unsupported("reset a root password in the guest")
+    }
+
+    async fn delete(&self, id: VmId, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = id, "libvirt: delete");
+        if let Some(domain) = self.domain(id).await? {
+            self.call(move |_| {
+                if domain.is_active().map_err(lv("domain state"))? {
+                    domain.destroy().map_err(lv("stopping the domain"))?;
+                }
+                domain.undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM).map_err(lv("undefining the domain"))
+            })
+            .await?;
+        }
+        match std::fs::remove_dir_all(self.dir(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(file_error("removing the VM's files")(e)),
+        }
+    }
+
+    async fn create_volume(&self, _spec: &VolumeSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        self.unsupported("create volumes")
+    }
+
+    async fn resize_volume(&self, _id: i64, _size_gb: u32, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        self.unsupported("resize volumes")
+    }
+
+    async fn delete_volume(&self, _id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        // Never created (create_volume refuses), so there is nothing to remove.
+        Ok(())
+    }
+
+    async fn attach_volume(&self, _vm: VmId, _volume: i64, _ctx: &CallContext<'_>) -> DriverResult<String> {
+        self.unsupported("attach volumes")
+    }
+
+    async fn detach_volume(&self, _vm: VmId, _volume: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        Ok(())
+    }
+
+    // The data plane (private networks, firewalls, load balancers) is a later issue: the
+    // control plane keeps the records, and these calls say in the log that nothing
+    // enforces them on this host.
+    async fn apply_network(&self, spec: &NetworkSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        warn!(network = spec.id, "libvirt driver: private networks are recorded, not built, on this host");
+        Ok(())
+    }
+
+    async fn delete_network(&self, _id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        Ok(())
+    }
+
+    async fn attach_nic(&self, vm: VmId, nic: &NicSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        warn!(vm, nic = nic.id, "libvirt driver: private interfaces are recorded, not plugged in, on this host");
+        Ok(())
+    }
+
+    async fn detach_nic(&self, _vm: VmId, _nic: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        Ok(())
+    }
+
+    async fn apply_firewall(&self, vm: VmId, rules: &[FirewallRuleSpec], _ctx: &CallContext<'_>) -> DriverResult<()> {
+        if !rules.is_empty() {
+            warn!(vm, rules = rules.len(), "libvirt driver: firewall rules are recorded, not enforced, on this host");
+        }
+        Ok(())
+    }
+
+    async fn apply_load_balancer(&self, spec: &LoadBalancerSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        warn!(load_balancer = spec.id, "libvirt driver: load balancers are recorded, not run, on this host");
+        Ok(())
+    }
+
+    async fn delete_load_balancer(&self, _id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        Ok(())
+    }
+
+    async fn console(&self, _id: VmId) -> DriverResult<ConsoleEndpoint> {
+        self.unsupported("open a console")
+    }
+
+    async fn metrics(&self, _id: VmId, _query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {
+        self.unsupported("report metrics")
+    }
+
+    async fn load_balancer_metrics(&self, _id: i64, _query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {
+        Ok(vec![])
+    }
+
+    async fn power_state(&self, id: VmId) -> DriverResult<PowerState> {
+        Ok(if self.is_running(id).await? { PowerState::Running } else { PowerState::Off })
+    }
+}
+
+impl LibvirtDriver {
+    /// The disk file of a VM, for tests and `stratus doctor`.
+    pub fn disk_path(&self, id: VmId) -> PathBuf {
+        self.disk(id)
+    }
+}
