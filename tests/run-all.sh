@@ -4,11 +4,13 @@
 #   2. cargo fmt --check, cargo clippy -D warnings, cargo build --release, cargo test
 #   3. the end-to-end suites against target/release/stratus:
 #        hcloud CLI (tests/e2e/hcloud_cli.sh), hcloud-python (pytest), Ansible, Schemathesis against
-#        the official OpenAPI document (tests/schemathesis/run.sh), crash test
+#        the official OpenAPI document (tests/schemathesis/run.sh), crash test, real VMs under the
+#        libvirt driver (tests/e2e/libvirt.sh)
 # Ends with the line "N passed, N failed" counting the e2e suites; exits non-zero if any step
 # (Rust or e2e) failed.
+# The release binary is built with the libvirt feature (the README's start command builds without).
 # Env: STRATUS_SKIP_RUST=1 skips step 2 except the release build (STRATUS_SKIP_BUILD=1 skips that
-# too, for a prebuilt $STRATUS_BIN); E2E_SUITES=cli,python,ansible,schemathesis,crash
+# too, for a prebuilt $STRATUS_BIN); E2E_SUITES=cli,python,ansible,schemathesis,crash,libvirt
 # picks suites; STRATUS_KEEP_DATA=1 keeps the servers' temp dirs.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -48,18 +50,18 @@ stage() { # LIST NAME TIMEOUT CMD...: runs CMD, records "NAME|ok|secs" or "NAME|
 # ---- Rust -----------------------------------------------------------------------------------
 if [[ -z ${STRATUS_SKIP_RUST:-} ]]; then
 	stage rust "cargo fmt --all --check" 300 cargo fmt --all --check || rust_failed=1
-	stage rust "cargo clippy" 1500 cargo clippy --workspace --all-targets -- -D warnings || rust_failed=1
+	stage rust "cargo clippy" 1500 cargo clippy --workspace --all-targets --all-features -- -D warnings || rust_failed=1
 fi
 built=1
 if [[ -z ${STRATUS_SKIP_BUILD:-} ]]; then
-	stage rust "cargo build --release" 1500 cargo build --release || { built=0; rust_failed=1; }
+	stage rust "cargo build --release" 1500 cargo build --release --features libvirt || { built=0; rust_failed=1; }
 fi
 if [[ -z ${STRATUS_SKIP_RUST:-} ]]; then
-	stage rust "cargo test --workspace" 1500 cargo test --workspace || rust_failed=1
+	stage rust "cargo test --workspace" 1500 cargo test --workspace --all-features || rust_failed=1
 fi
 
 # ---- end to end -----------------------------------------------------------------------------
-SUITES=${E2E_SUITES:-cli,python,ansible,schemathesis,crash}
+SUITES=${E2E_SUITES:-cli,python,ansible,schemathesis,crash,libvirt}
 run_suite() {
 	local key=$1 name=$2 limit=$3
 	shift 3
@@ -75,6 +77,7 @@ run_suite python "e2e: hcloud-python" 1200 "$VENV/bin/python" -m pytest -q tests
 run_suite ansible "e2e: ansible" 900 bash tests/e2e/ansible.sh
 run_suite schemathesis "e2e: schemathesis" 900 bash tests/schemathesis/run.sh
 run_suite crash "e2e: crash test" 900 "$VENV/bin/python" tests/crash/crash_test.py
+run_suite libvirt "e2e: libvirt VMs" 900 bash tests/e2e/libvirt.sh
 
 # ---- summary --------------------------------------------------------------------------------
 echo

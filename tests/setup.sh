@@ -2,6 +2,8 @@
 # Installs what the test suite needs, idempotently (fast when everything is there):
 #   Debian packages: hcloud-cli (the real `hcloud` CLI), jq, openssh-client (ssh-keygen), curl,
 #   openssl (test certificates and a local CA)
+#   libvirt, QEMU and passt from bookworm-backports (enabled if needed), with the daemons started
+#   and net.ipv4.ip_unprivileged_port_start lowered to 22 (skip with STRATUS_SETUP_NO_LIBVIRT=1)
 #   Rust components: rustfmt, clippy
 #   a Python venv (.venv, or $STRATUS_VENV) with hcloud-python, ansible and pytest
 # Used by .ci/run and tests/run-all.sh. Set STRATUS_SETUP_APT_UPDATE=1 to force `apt-get update`.
@@ -44,6 +46,44 @@ if ((${#missing[@]} > 0)) || [[ -n ${STRATUS_SETUP_APT_UPDATE:-} ]]; then
 	fi
 fi
 command -v hcloud >/dev/null || { echo "[setup] hcloud CLI still missing" >&2; exit 1; }
+
+# --- libvirt and QEMU (the libvirt driver and its tests) -------------------------------------
+# From bookworm-backports: libvirt 11.3 and QEMU 10.0.2, matching the preinstalled qemu-utils
+# (bookworm's own QEMU conflicts with it); passt is libvirt's user-mode network backend.
+VIRT_PKGS=(libvirt-daemon-system libvirt-clients qemu-system-x86 passt libvirt-dev)
+if [[ -z ${STRATUS_SETUP_NO_LIBVIRT:-} ]] && command -v apt-get >/dev/null; then
+	virt_missing=()
+	for p in "${VIRT_PKGS[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || virt_missing+=("$p")
+	done
+	if ((${#virt_missing[@]} > 0)); then
+		BACKPORTS=/etc/apt/sources.list.d/stratus-bookworm-backports.sources
+		if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+			log "enabling bookworm-backports ($BACKPORTS)"
+			printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' |
+				$SUDO tee "$BACKPORTS" >/dev/null
+		fi
+		log "apt-get install -t bookworm-backports ${virt_missing[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		$SUDO apt-get update -q
+		$SUDO apt-get install -y -q --no-install-recommends -t bookworm-backports "${virt_missing[@]}"
+	fi
+	# No systemd here: start the daemons by hand when they are not running.
+	if ! pgrep -x libvirtd >/dev/null; then
+		log "starting virtlogd and libvirtd"
+		pgrep -x virtlogd >/dev/null || $SUDO virtlogd -d
+		$SUDO libvirtd -d
+		for _ in $(seq 1 50); do
+			[[ -S /run/libvirt/libvirt-sock ]] && break
+			sleep 0.1
+		done
+	fi
+	# libvirt runs passt unprivileged; servers' SSH is on port 22 of their address.
+	if (($(cat /proc/sys/net/ipv4/ip_unprivileged_port_start) > 22)); then
+		log "sysctl net.ipv4.ip_unprivileged_port_start=22 (passt forwards port 22)"
+		$SUDO sysctl -q -w net.ipv4.ip_unprivileged_port_start=22
+	fi
+fi
 
 # --- Rust components -------------------------------------------------------------------------
 if command -v rustup >/dev/null; then

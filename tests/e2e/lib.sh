@@ -57,7 +57,7 @@ stratus_tmp() {
 	fi
 }
 
-stratus_start() { # extra serve args...
+stratus_start() { # extra serve args... (STRATUS_E2E_DRIVER_ARGS replaces "--driver sim --sim-timing instant")
 	if [[ ! -x $STRATUS_BIN ]]; then
 		echo "stratus binary not found at $STRATUS_BIN (run cargo build --release)" >&2
 		return 1
@@ -69,7 +69,7 @@ stratus_start() { # extra serve args...
 	port=$(free_port)
 	STRATUS_E2E_URL=http://127.0.0.1:$port
 	RUST_LOG=${RUST_LOG:-warn} "$STRATUS_BIN" serve --listen "127.0.0.1:$port" --data-dir "$STRATUS_E2E_DATA" \
-		--driver sim --sim-timing instant "$@" </dev/null >"$STRATUS_E2E_TMP/serve.log" 2>&1 &
+		${STRATUS_E2E_DRIVER_ARGS:---driver sim --sim-timing instant} "$@" </dev/null >"$STRATUS_E2E_TMP/serve.log" 2>&1 &
 	STRATUS_E2E_PID=$!
 	local i
 	for i in $(seq 1 600); do

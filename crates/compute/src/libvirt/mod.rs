@@ -89,6 +89,7 @@ impl LibvirtDriver {
                 )
             })?;
         check_port_forwarding(&config.uri)?;
+        check_reachable(&config.data_dir)?;
         let images = ImageStore::new(&config.data_dir);
         let vms = config.data_dir.join("vms");
         for dir in [&config.data_dir, images.root(), &vms] {
@@ -235,6 +236,29 @@ fn check_port_forwarding(uri: &str) -> DriverResult<()> {
                  allow it with `sysctl -w net.ipv4.ip_unprivileged_port_start=22` (or 0)"
             ),
         ));
+    }
+    Ok(())
+}
+
+/// QEMU runs as another user (`libvirt-qemu`) and must pass through every folder above
+/// the VM disks; a private parent (a `mktemp -d`, a home folder) would fail each boot.
+fn check_reachable(data_dir: &Path) -> DriverResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let absolute = std::path::absolute(data_dir).map_err(file_error("resolving the data directory"))?;
+    for dir in absolute.ancestors().skip(1) {
+        let Ok(meta) = std::fs::metadata(dir) else { continue };
+        if meta.permissions().mode() & 0o001 == 0 {
+            return Err(DriverError::new(
+                "hypervisor_unavailable",
+                format!(
+                    "QEMU cannot reach the data directory {}: {} is not traversable by other users; \
+                     allow it with `chmod o+x {}` or choose another --data-dir",
+                    data_dir.display(),
+                    dir.display(),
+                    dir.display()
+                ),
+            ));
+        }
     }
     Ok(())
 }

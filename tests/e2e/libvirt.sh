@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Real VMs: `stratus serve --driver libvirt` with the `small` image (built here from Debian
+# packages), driven by the official hcloud CLI, reached over SSH at each server's loopback
+# public IPv4 (passt forwards its port 22). Checks what a user sees: the guest boots with the
+# given key, hostname and user data; power actions change the domain libvirt runs; an image
+# without a disk fails clearly and leaves nothing behind; delete removes domain and files.
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+for c in hcloud jq ssh ssh-keygen virsh; do
+	command -v "$c" >/dev/null || { echo "$c not installed (bash tests/setup.sh)" >&2; exit 1; }
+done
+virsh -c qemu:///system version >/dev/null || { echo "libvirtd does not answer (bash tests/setup.sh)" >&2; exit 1; }
+
+stratus_tmp
+# QEMU runs as libvirt-qemu and must pass through every folder above the VM disks.
+chmod 0711 "$STRATUS_E2E_TMP"
+STRATUS_E2E_DRIVER_ARGS="--driver libvirt" stratus_start --rate-limit 0
+WORK=$STRATUS_E2E_TMP/work
+mkdir -p "$WORK"
+
+HC_TIMEOUT=${HC_TIMEOUT:-360}
+OUT=
+hc() {
+	local rc=0
+	OUT=$(timeout "$HC_TIMEOUT" hcloud "$@" 2>&1) || rc=$?
+	return $rc
+}
+check() { # name cmd...: passes when cmd succeeds
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "$OUT"; fi
+}
+guest() { # ip command: runs command in the guest as root with the test key
+	OUT=$(timeout 60 ssh -i "$WORK/key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o ConnectTimeout=10 -o LogLevel=ERROR "root@$1" "$2" 2>&1)
+}
+domstate() { virsh -c qemu:///system domstate "stratus-$1" 2>/dev/null | sed '/^$/d'; }
+
+echo "== image build"
+if OUT=$(stratus_cli image build small 2>&1); then
+	pass "stratus image build small"
+else
+	fail "stratus image build small" "$OUT"
+	checks_summary
+	exit 1
+fi
+check "the small image is in the catalogue" hc image describe small -o json
+
+echo "== create with an SSH key and user data"
+ssh-keygen -q -t ed25519 -N "" -f "$WORK/key"
+check "ssh-key create" hc ssh-key create --name e2e --public-key-from-file "$WORK/key.pub"
+printf '#!/bin/sh\necho "user data ran on $(hostname)" > /root/user-data.txt\n' >"$WORK/user-data.sh"
+t0=$(date +%s)
+check "server create (waits for the boot)" hc server create --name vm-one --type cx22 --image small --location fsn1 \
+	--ssh-key e2e --user-data-from-file "$WORK/user-data.sh"
+echo "  create took $(($(date +%s) - t0)) s"
+hc server describe vm-one -o json
+ID=$(jq -r .id <<<"$OUT")
+IP=$(jq -r .public_net.ipv4.ip <<<"$OUT")
+[[ $(jq -r .status <<<"$OUT") == running ]] && pass "status running" || fail "status running" "$OUT"
+[[ $IP == 127.100.* ]] && pass "public IPv4 from the loopback pool ($IP)" || fail "public IPv4 from the loopback pool" "$IP"
+[[ $(domstate "$ID") == running ]] && pass "domain stratus-$ID runs" || fail "domain stratus-$ID runs" "$(domstate "$ID")"
+
+guest "$IP" hostname && [[ $OUT == vm-one ]] && pass "ssh root@$IP with the key: hostname vm-one" ||
+	fail "ssh with the key, hostname" "$OUT"
+guest "$IP" 'cloud-init status --wait >/dev/null; cat /root/user-data.txt' && [[ $OUT == "user data ran on vm-one" ]] &&
+	pass "user data ran" || fail "user data ran" "$OUT"
+guest "$IP" 'df -k / | tail -n 1' && (($(awk '{print $2}' <<<"$OUT") > 30000000)) &&
+	pass "the root filesystem spans the type's 40 GB disk" || fail "root filesystem grown" "$OUT"
+guest "$IP" 'echo kept > /root/kept.txt; sync'
+
+echo "== power"
+check "shutdown (ACPI)" hc server shutdown vm-one
+[[ $(domstate "$ID") == "shut off" ]] && pass "domain shut off" || fail "domain shut off" "$(domstate "$ID")"
+hc server describe vm-one -o json
+[[ $(jq -r .status <<<"$OUT") == off ]] && pass "status off" || fail "status off" "$OUT"
+check "poweron" hc server poweron vm-one
+guest "$IP" 'cat /root/kept.txt' && [[ $OUT == kept ]] && pass "the disk kept its data across the power cycle" ||
+	fail "data across the power cycle" "$OUT"
+check "reboot" hc server reboot vm-one
+check "reset" hc server reset vm-one
+guest "$IP" 'cat /proc/uptime' && (($(cut -d. -f1 <<<"$OUT") < 60)) && pass "the guest booted again" ||
+	fail "guest booted again" "$OUT"
+check "poweroff (hard)" hc server poweroff vm-one
+[[ $(domstate "$ID") == "shut off" ]] && pass "domain off after poweroff" || fail "domain off after poweroff" "$(domstate "$ID")"
+
+echo "== an image without a disk"
+if hc server create --name vm-nodisk --type cx22 --image debian-12 --location fsn1 --ssh-key e2e; then
+	fail "create from an image with no disk fails" "$OUT"
+else
+	grep -q "has no disk in the image store" <<<"$OUT" && pass "create from an image with no disk fails clearly" ||
+		fail "create from an image with no disk fails clearly" "$OUT"
+fi
+domains=$(virsh -c qemu:///system list --all --name | grep -c '^stratus-' || true)
+((domains == 1)) && pass "no domain left behind" || fail "no domain left behind" "$(virsh -c qemu:///system list --all)"
+[[ $(ls "$STRATUS_E2E_DATA/vms" | grep -cE '^[0-9]+$') == 1 ]] && pass "no VM files left behind" ||
+	fail "no VM files left behind" "$(ls "$STRATUS_E2E_DATA/vms")"
+hc server list -o json
+[[ $(jq '[.[] | select(.name == "vm-nodisk")] | length' <<<"$OUT") == 0 ]] && pass "no server left behind" ||
+	fail "no server left behind" "$OUT"
+
+echo "== delete"
+check "delete" hc server delete vm-one
+for _ in $(seq 1 100); do
+	virsh -c qemu:///system dominfo "stratus-$ID" >/dev/null 2>&1 || break
+	sleep 0.1
+done
+virsh -c qemu:///system dominfo "stratus-$ID" >/dev/null 2>&1 && fail "domain undefined" || pass "domain undefined"
+[[ ! -e $STRATUS_E2E_DATA/vms/$ID ]] && pass "VM files removed" || fail "VM files removed" "$(ls -la "$STRATUS_E2E_DATA/vms/$ID")"
+ls "$STRATUS_E2E_DATA/vms" | grep -qE '^[0-9]+$' && fail "no VM folder left" "$(ls "$STRATUS_E2E_DATA/vms")" ||
+	pass "no VM folder left"
+
+checks_summary
