@@ -83,6 +83,31 @@ check "reboot" hc server reboot vm-one
 check "reset" hc server reset vm-one
 guest "$IP" 'cat /proc/uptime' && (($(cut -d. -f1 <<<"$OUT") < 60)) && pass "the guest booted again" ||
 	fail "guest booted again" "$OUT"
+echo "== restart of stratus serve"
+restart_serve() { # stops serve if it runs, starts it again on the same data dir and port
+	kill -TERM "$STRATUS_E2E_PID" 2>/dev/null || true
+	wait "$STRATUS_E2E_PID" 2>/dev/null || true
+	RUST_LOG=${RUST_LOG:-warn} "$STRATUS_BIN" serve --listen "${STRATUS_E2E_URL#http://}" --data-dir "$STRATUS_E2E_DATA" \
+		--driver libvirt --rate-limit 0 </dev/null >>"$STRATUS_E2E_TMP/serve.log" 2>&1 &
+	STRATUS_E2E_PID=$!
+	for _ in $(seq 1 300); do
+		curl -fsS -o /dev/null --max-time 2 "$STRATUS_E2E_URL/healthz" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+check "serve restarts" restart_serve
+[[ $(domstate "$ID") == running ]] && pass "the VM kept running across the restart" || fail "VM kept running" "$(domstate "$ID")"
+guest "$IP" 'cat /root/kept.txt' && [[ $OUT == kept ]] && pass "still reachable after the restart" ||
+	fail "reachable after the restart" "$OUT"
+# The VM stops behind Stratus's back while it is down; the next start shows it off.
+kill -TERM "$STRATUS_E2E_PID"
+wait "$STRATUS_E2E_PID" 2>/dev/null || true
+virsh -c qemu:///system destroy "stratus-$ID" >/dev/null
+check "serve restarts after the VM stopped" restart_serve
+hc server describe vm-one -o json
+[[ $(jq -r .status <<<"$OUT") == off ]] && pass "a VM that stopped meanwhile shows off" || fail "stopped meanwhile shows off" "$OUT"
+check "poweron after the restart" hc server poweron vm-one
 check "poweroff (hard)" hc server poweroff vm-one
 [[ $(domstate "$ID") == "shut off" ]] && pass "domain off after poweroff" || fail "domain off after poweroff" "$(domstate "$ID")"
 

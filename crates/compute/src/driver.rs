@@ -154,6 +154,17 @@ pub struct Inventory {
     pub load_balancers: Vec<LoadBalancerSpec>,
 }
 
+/// A difference between what the control plane believes and what the hypervisor runs,
+/// found at [`Driver::restore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Drift {
+    /// The VM is in another power state than believed (its guest powered off, say).
+    Power { vm: VmId, now: PowerState },
+    /// The VM is gone from the hypervisor.
+    Missing { vm: VmId },
+}
+
 /// Whether a VM's CPU runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -252,8 +263,9 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
     /// Re-learns what the control plane knows after a restart: the driver may reattach to
     /// processes that outlived it, or (the simulator) recreate its bookkeeping. Takes the
     /// inventory, built for this call alone, so a driver keeps its parts without copying
-    /// every server's spec at start-up.
-    async fn restore(&self, inventory: Inventory) -> DriverResult<()>;
+    /// every server's spec at start-up. Returns what it found different from the
+    /// inventory (a VM that stopped, or vanished, while the control plane was down).
+    async fn restore(&self, inventory: Inventory) -> DriverResult<Vec<Drift>>;
 
     /// Builds the VM (disks from the image, seed with keys and user data); leaves it off.
     async fn create(&self, spec: &VmSpec, ctx: &CallContext<'_>) -> DriverResult<()>;

@@ -23,7 +23,7 @@ mod probe;
 pub use probe::VirtType;
 
 use crate::driver::{
-    CallContext, ConsoleEndpoint, Driver, DriverError, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
+    CallContext, ConsoleEndpoint, Drift, Driver, DriverError, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
     LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, StopMode, VmId, VmSpec, VolumeSpec,
 };
 use crate::images::{traversable, write_seed, ImageStore, Ready, Seed, StoredImage};
@@ -370,7 +370,7 @@ impl Driver for LibvirtDriver {
     /// Domains outlive Stratus: nothing to rebuild, only to compare. What differs from the
     /// control plane's belief is logged (a VM whose domain vanished is an error someone
     /// must look at; a domain no server owns is left alone).
-    async fn restore(&self, inventory: Inventory) -> DriverResult<()> {
+    async fn restore(&self, inventory: Inventory) -> DriverResult<Vec<Drift>> {
         let known: std::collections::HashMap<VmId, PowerState> =
             inventory.vms.iter().map(|v| (v.spec.id, v.power)).collect();
         let domains = self
@@ -387,17 +387,28 @@ impl Driver for LibvirtDriver {
                     .collect::<std::collections::HashMap<_, _>>())
             })
             .await?;
-        for (vm, power) in &known {
-            match (domains.get(vm), power) {
-                (None, _) => tracing::error!(vm, domain = %domain_name(*vm), "the VM's domain is gone from libvirt"),
-                (Some(false), PowerState::Running) => warn!(vm, "the VM stopped while Stratus was not running"),
+        let mut drift = vec![];
+        for (&vm, &power) in &known {
+            match (domains.get(&vm), power) {
+                (None, _) => {
+                    tracing::error!(vm, domain = %domain_name(vm), "the VM's domain is gone from libvirt");
+                    drift.push(Drift::Missing { vm });
+                }
+                (Some(false), PowerState::Running) => {
+                    warn!(vm, "the VM stopped while Stratus was not running");
+                    drift.push(Drift::Power { vm, now: PowerState::Off });
+                }
+                (Some(true), PowerState::Off) => {
+                    warn!(vm, "the VM runs although Stratus left it off");
+                    drift.push(Drift::Power { vm, now: PowerState::Running });
+                }
                 _ => {}
             }
         }
         for vm in domains.keys().filter(|vm| !known.contains_key(vm)) {
             warn!(vm, domain = %domain_name(*vm), "a Stratus domain that no server owns; left alone");
         }
-        Ok(())
+        Ok(drift)
     }
 
     async fn create(&self, spec: &VmSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {

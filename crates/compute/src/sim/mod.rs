@@ -46,7 +46,7 @@ pub use state::{SimSnapshot, SimVm, SimVolume};
 pub use timing::{ParseSimTimingError, SimTiming, SimTimings};
 
 use crate::driver::{
-    CallContext, ConsoleEndpoint, DiskSpec, Driver, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
+    CallContext, ConsoleEndpoint, DiskSpec, Drift, Driver, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
     LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, StopMode, VmId, VmSpec, VolumeSpec,
 };
 use crate::metrics::{MetricSeries, MetricsQuery};
@@ -217,7 +217,7 @@ impl Driver for SimDriver {
     /// Upserts each VM, volume, network and load balancer with the persisted spec and
     /// state. What the simulator knows but the inventory omits is left alone (a real
     /// driver would not kill unknown guests).
-    async fn restore(&self, inventory: Inventory) -> DriverResult<()> {
+    async fn restore(&self, inventory: Inventory) -> DriverResult<Vec<Drift>> {
         debug!(vms = inventory.vms.len(), volumes = inventory.volumes.len(), "sim: restore");
         let mut state = self.lock();
         for volume in inventory.volumes {
@@ -260,7 +260,8 @@ impl Driver for SimDriver {
         for lb in inventory.load_balancers {
             state.load_balancers.insert(lb.id, lb);
         }
-        Ok(())
+        // The simulator has no life of its own: it is as the inventory says.
+        Ok(vec![])
     }
 
     async fn create(&self, spec: &VmSpec, ctx: &CallContext<'_>) -> DriverResult<()> {

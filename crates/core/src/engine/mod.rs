@@ -393,7 +393,9 @@ pub(crate) async fn recover(cloud: &Cloud) -> Result<()> {
             .collect();
         (s.inventory(), runnable, s.stuck_actions().count())
     });
-    cloud.inner.driver.restore(inventory).await.map_err(|e| Error::Internal(format!("driver restore: {e}")))?;
+    let drift =
+        cloud.inner.driver.restore(inventory).await.map_err(|e| Error::Internal(format!("driver restore: {e}")))?;
+    settle_drift(cloud, &drift).await?;
     cloud.inner.engine.enabled.store(true, Ordering::Release);
     if !runnable.is_empty() {
         tracing::info!(actions = runnable.len(), "resuming actions that were running at the last stop");
@@ -408,6 +410,36 @@ pub(crate) async fn recover(cloud: &Cloud) -> Result<()> {
         cloud.run_action(id);
     }
     Ok(())
+}
+
+/// Takes in what the hypervisor did while the control plane was down: a server whose VM
+/// stopped by itself shows `off` (and one that was started by hand `running`); one whose
+/// VM vanished shows `unknown`, so it is seen, not forgotten. Servers an action is
+/// working on are left to that action, which is about to resume.
+async fn settle_drift(cloud: &Cloud, drift: &[stratus_compute::Drift]) -> Result<()> {
+    use crate::model::ServerStatus;
+    use stratus_compute::Drift;
+    if drift.is_empty() {
+        return Ok(());
+    }
+    cloud
+        .write(|tx| {
+            for d in drift {
+                let (vm, status) = match *d {
+                    Drift::Power { vm, now } => (vm, ServerStatus::settled(now)),
+                    Drift::Missing { vm } => (vm, ServerStatus::Unknown),
+                };
+                let server = crate::ids::ServerId(vm);
+                let busy = tx.actions_on(server.as_ref()).any(|a| a.holds_locks());
+                if busy || tx.servers.get(vm).is_none() {
+                    continue;
+                }
+                tracing::info!(server = vm, status = status.as_str(), "server status taken from the hypervisor");
+                crate::actions::steps::set_status(tx, server, status).map_err(|e| Error::Internal(e.message))?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 impl Cloud {

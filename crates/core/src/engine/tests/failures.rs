@@ -8,7 +8,11 @@ use crate::store::Record;
 use stratus_compute::sim::SimTimings;
 
 async fn running_server(cloud: &Cloud, p: &Principal) -> crate::ids::ServerId {
-    let id = cloud.server_create(p, create_req("s")).await.unwrap().server.server.id;
+    running_server_named(cloud, p, "s").await
+}
+
+async fn running_server_named(cloud: &Cloud, p: &Principal, name: &str) -> crate::ids::ServerId {
+    let id = cloud.server_create(p, create_req(name)).await.unwrap().server.server.id;
     settle(cloud).await;
     id
 }
@@ -266,4 +270,30 @@ async fn a_resumed_step_continues_from_when_it_began() {
     // The paused clock moves only by the simulator's sleeps: what was left, not 2 s.
     assert!(t0.elapsed() < Duration::from_millis(1_000), "waited {:?} for a step with 0.5 s left", t0.elapsed());
     assert_eq!(cloud.read(|s| s.actions.get(900).map(|a| a.status)), Some(ActionStatus::Success));
+}
+
+#[tokio::test]
+async fn what_the_hypervisor_did_meanwhile_shows_after_a_restart() {
+    let driver = TestDriver::new();
+    let store = MemoryStore::new();
+    let (cloud, p) = cloud_on(store.clone(), driver.clone(), Config::default()).await;
+    let stopped = running_server_named(&cloud, &p, "stopped").await;
+    let vanished = running_server_named(&cloud, &p, "vanished").await;
+    let untouched = running_server_named(&cloud, &p, "untouched").await;
+    // The guest of one powered off by itself, another's VM was removed by hand.
+    *driver.drift.lock().unwrap() = vec![
+        stratus_compute::Drift::Power { vm: stopped.0, now: stratus_compute::PowerState::Off },
+        stratus_compute::Drift::Missing { vm: vanished.0 },
+    ];
+    let reopened = store.reopen_at(store.batches());
+    let restarted = Cloud::open(reopened.clone(), driver.clone(), Config::default()).await.unwrap();
+    restarted.start().await.unwrap();
+    let status = |id: crate::ids::ServerId| restarted.read(|s| s.servers.get(id.0).map(|s| s.status)).unwrap();
+    assert_eq!(status(stopped), ServerStatus::Off);
+    assert_eq!(status(vanished), ServerStatus::Unknown, "kept and shown, not forgotten");
+    assert_eq!(status(untouched), ServerStatus::Running);
+    // Durable: another restart (with nothing new to report) keeps them.
+    let again = Cloud::open(reopened.reopen_at(reopened.batches()), driver.clone(), Config::default()).await.unwrap();
+    again.start().await.unwrap();
+    assert_eq!(again.read(|s| s.servers.get(stopped.0).map(|s| s.status)), Some(ServerStatus::Off));
 }

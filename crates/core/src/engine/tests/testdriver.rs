@@ -29,6 +29,8 @@ pub(crate) struct TestDriver {
     faults: Mutex<HashMap<&'static str, (Misbehave, u32)>>,
     /// How often each method was called.
     pub(crate) calls: Mutex<HashMap<&'static str, u32>>,
+    /// What the next `restore` reports as changed behind the control plane's back.
+    pub(crate) drift: Mutex<Vec<Drift>>,
 }
 
 impl TestDriver {
@@ -39,6 +41,7 @@ impl TestDriver {
             gate: Semaphore::new(0),
             faults: Mutex::default(),
             calls: Mutex::default(),
+            drift: Mutex::default(),
         })
     }
 
@@ -93,8 +96,9 @@ impl Driver for TestDriver {
     fn name(&self) -> &'static str {
         "test"
     }
-    async fn restore(&self, inventory: Inventory) -> DriverResult<()> {
-        self.sim.restore(inventory).await
+    async fn restore(&self, inventory: Inventory) -> DriverResult<Vec<Drift>> {
+        self.sim.restore(inventory).await?;
+        Ok(std::mem::take(&mut *self.drift.lock().unwrap()))
     }
     async fn create(&self, spec: &VmSpec, ctx: &CallContext<'_>) -> DriverResult<()> {
         self.enter("create").await?;
