@@ -35,8 +35,10 @@ const DEFAULT_PROJECT: &str = "default";
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[cfg(not(feature = "libvirt"))]
-    #[error("this build of Stratus has no libvirt driver: build it with `--features libvirt` (needs libvirt-dev)")]
-    NoLibvirt,
+    #[error(
+        "this build of Stratus has no libvirt driver (for {0}): build it with `--features libvirt` (needs libvirt-dev)"
+    )]
+    NoLibvirt(String),
     #[cfg(feature = "libvirt")]
     #[error("cannot start the libvirt driver: {0}")]
     Libvirt(stratus_compute::DriverError),
@@ -109,8 +111,8 @@ async fn libvirt(settings: &ServeSettings) -> Result<Arc<dyn Driver>, ServeError
 }
 
 #[cfg(not(feature = "libvirt"))]
-async fn libvirt(_settings: &ServeSettings) -> Result<Arc<dyn Driver>, ServeError> {
-    Err(ServeError::NoLibvirt)
+async fn libvirt(settings: &ServeSettings) -> Result<Arc<dyn Driver>, ServeError> {
+    Err(ServeError::NoLibvirt(settings.libvirt_uri.clone()))
 }
 
 /// Every route this process answers.
