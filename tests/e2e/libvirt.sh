@@ -111,6 +111,38 @@ check "poweron after the restart" hc server poweron vm-one
 check "poweroff (hard)" hc server poweroff vm-one
 [[ $(domstate "$ID") == "shut off" ]] && pass "domain off after poweroff" || fail "domain off after poweroff" "$(domstate "$ID")"
 
+echo "== snapshot, a server from it, rebuild, change type"
+check "poweron for the snapshot" hc server poweron vm-one
+guest "$IP" 'echo "written before the snapshot" > /root/snap.txt; sync'
+check "create-image of the running server" hc server create-image --type snapshot --description e2e-snap vm-one
+SNAP=$(hcloud image list --type snapshot -o json | jq -r '.[] | select(.description == "e2e-snap") | .id')
+[[ -n $SNAP && -f $STRATUS_E2E_DATA/images/image-$SNAP/current ]] && pass "the snapshot is a file in the image store" ||
+	fail "snapshot file" "$(ls "$STRATUS_E2E_DATA/images")"
+guest "$IP" 'cat /root/snap.txt' && [[ $OUT == "written before the snapshot" ]] &&
+	pass "the server keeps running and writing after the snapshot" || fail "server after the snapshot" "$OUT"
+check "server create from the snapshot" hc server create --name vm-two --type cx22 --image "$SNAP" --location fsn1 --ssh-key e2e
+hc server describe vm-two -o json
+ID2=$(jq -r .id <<<"$OUT")
+IP2=$(jq -r .public_net.ipv4.ip <<<"$OUT")
+[[ $IP2 != "$IP" ]] && pass "the second server has its own address ($IP2)" || fail "own address" "$IP2"
+guest "$IP2" 'hostname; cat /root/snap.txt' && [[ $OUT == $'vm-two\nwritten before the snapshot' ]] &&
+	pass "the second server finds the file the first wrote" || fail "file from the snapshot" "$OUT"
+check "rebuild vm-two from small" hc server rebuild --image small vm-two
+guest "$IP2" 'test -e /root/snap.txt && echo present || echo gone' && [[ $OUT == gone ]] &&
+	pass "rebuild: a fresh disk" || fail "rebuild: a fresh disk" "$OUT"
+check "poweroff vm-one for the type change" hc server poweroff vm-one
+check "change-type cx22 -> cx32 (disk grown)" hc server change-type vm-one cx32
+check "poweron after the type change" hc server poweron vm-one
+guest "$IP" 'nproc; df -k / | tail -n 1 | awk "{print \$2}"; cat /root/kept.txt' &&
+	[[ $(sed -n 1p <<<"$OUT") == 4 && $(sed -n 2p <<<"$OUT") -gt 70000000 && $(sed -n 3p <<<"$OUT") == kept ]] &&
+	pass "cx32: 4 vCPUs, the disk grown to 80 GB, the data kept" || fail "cx32 in the guest" "$OUT"
+check "delete vm-two" hc server delete vm-two
+check "delete the snapshot" hc image delete "$SNAP"
+for _ in $(seq 1 50); do [[ -e $STRATUS_E2E_DATA/images/image-$SNAP ]] || break; sleep 0.1; done
+[[ ! -e $STRATUS_E2E_DATA/images/image-$SNAP ]] && pass "the snapshot's file is gone" || fail "snapshot file gone"
+for _ in $(seq 1 100); do [[ -e $STRATUS_E2E_DATA/vms/$ID2 ]] || break; sleep 0.1; done
+check "poweroff vm-one" hc server poweroff vm-one
+
 echo "== an image without a disk"
 if hc server create --name vm-nodisk --type cx22 --image debian-12 --location fsn1 --ssh-key e2e; then
 	fail "create from an image with no disk fails" "$OUT"

@@ -67,7 +67,7 @@ pub enum Ready {
 pub const READY_MARKER: &str = "stratus-guest: ready";
 
 /// One build of an image, with absolute paths.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredImage {
     pub dir: PathBuf,
     pub manifest: Manifest,

@@ -114,6 +114,26 @@ pub fn domain_xml(spec: &VmSpec, image: &StoredImage, files: &VmFiles, params: &
     x
 }
 
+/// The source file of the disk with target `dev` in a domain's XML, as libvirt writes
+/// it (`<disk ...><source file='...'/>...<target dev='vda' .../></disk>`).
+pub fn disk_source(xml: &str, dev: &str) -> Option<String> {
+    xml.split("<disk ").skip(1).find_map(|disk| {
+        let disk = disk.split("</disk>").next()?;
+        let targets = disk.contains(&format!("dev='{dev}'")) || disk.contains(&format!("dev=\"{dev}\""));
+        if !targets {
+            return None;
+        }
+        let after = disk.split("<source file=").nth(1)?;
+        let quote = after.chars().next()?;
+        let value = after[1..].split(quote).next()?;
+        Some(unescape(value))
+    })
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&apos;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
 /// XML-escapes text for an attribute or element.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -191,6 +211,11 @@ mod tests {
         assert!(xml.contains("<boot dev='hd'/>"));
         assert!(!xml.contains("portForward"));
         assert_eq!(vm_of("stratus-42"), Some(42));
+        assert_eq!(disk_source(&xml, "vda").as_deref(), Some("/d/disk.qcow2"));
+        assert_eq!(disk_source(&xml, "vdz").as_deref(), Some("/d/seed.img"));
+        assert_eq!(disk_source(&xml, "vdq"), None);
+        let libvirt = "<disk type=\"file\" device=\"disk\">\n<driver name=\"qemu\"/>\n<source file=\"/d/disk-1.qcow2\" index=\"3\"/>\n<backingStore/>\n<target dev=\"vda\" bus=\"virtio\"/>\n</disk>";
+        assert_eq!(disk_source(libvirt, "vda").as_deref(), Some("/d/disk-1.qcow2"));
         assert_eq!(vm_of("other"), None);
     }
 }

@@ -295,6 +295,39 @@ fn private(path: &Path) -> DriverResult<()> {
         .map_err(file_error("making a VM file private"))
 }
 
+/// The image-store name of a snapshot or backup: the name the control plane gives an
+/// image without one.
+fn snapshot_name(image_id: i64) -> String {
+    format!("image-{image_id}")
+}
+
+/// A file's size in GB (decimal, as Hetzner's `image_size`).
+fn gigabytes(path: &Path) -> DriverResult<f64> {
+    let bytes = std::fs::metadata(path).map_err(file_error("reading the image size"))?.len();
+    #[allow(clippy::cast_precision_loss)] // sizes far below 2^52 bytes
+    Ok(bytes as f64 / 1e9)
+}
+
+/// The disk file the VM writes to now (snapshots move it to a new overlay).
+fn active_disk(domain: &Domain) -> DriverResult<PathBuf> {
+    let xml = domain.get_xml_desc(0).map_err(lv("reading the domain"))?;
+    domain::disk_source(&xml, "vda")
+        .map(PathBuf::from)
+        .ok_or_else(|| DriverError::new("hypervisor_error", "the domain has no boot disk vda"))
+}
+
+fn virtual_size(disk: &Path) -> DriverResult<u64> {
+    let out = Command::new("qemu-img")
+        .args(["info", "-U", "--output=json"])
+        .arg(disk)
+        .output()
+        .map_err(|e| DriverError::new("hypervisor_error", format!("cannot run qemu-img: {e}")))?;
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    info["virtual-size"]
+        .as_u64()
+        .ok_or_else(|| DriverError::new("hypervisor_error", format!("qemu-img info {}: no size", disk.display())))
+}
+
 /// The public interface's IPv4 and MAC.
 fn public_nic(spec: &VmSpec) -> (Option<String>, Option<String>) {
     let nic = spec.nics.iter().find(|n| n.network.is_none());
@@ -344,6 +377,8 @@ fn build_vm(
         },
     )
     .map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+    let base = serde_json::to_string(image).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+    std::fs::write(dir.join("image.json"), base).map_err(file_error("writing the VM's image"))?;
     let ready = serde_json::to_string(&image.manifest.ready).unwrap_or_default();
     std::fs::write(dir.join("ready"), ready).map_err(file_error("writing the VM's boot signal"))?;
     std::fs::write(dir.join("ipv4"), ip.clone().unwrap_or_default()).map_err(file_error("writing the VM's address"))?;
@@ -491,21 +526,129 @@ impl Driver for LibvirtDriver {
         self.wait_booted(id, seen).await
     }
 
-    async fn rebuild(&self, _spec: &VmSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
-        self.unsupported("rebuild a server")
+    /// A new overlay on the (new) image and a new seed with a new instance id: the old
+    /// disk's data is gone, as on Hetzner. The image is checked before anything is
+    /// removed, so a rebuild onto an image without a disk changes nothing.
+    async fn rebuild(&self, spec: &VmSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = spec.id, "libvirt: rebuild");
+        let image = self.image_of(spec)?;
+        if self.is_running(spec.id).await? {
+            return Err(DriverError::new("invalid_state", "rebuild needs the VM off"));
+        }
+        let domain = self.existing(spec.id).await?;
+        let spec = spec.clone();
+        let dir = self.dir(spec.id);
+        let virt_type = self.virt_type;
+        let instance = format!("stratus-{}-{}", spec.id, chrono::Utc::now().timestamp_micros());
+        self.call(move |conn| {
+            domain.undefine_flags(virt::sys::VIR_DOMAIN_UNDEFINE_NVRAM).map_err(lv("undefining the domain"))?;
+            let _ = std::fs::remove_dir_all(&dir);
+            build_vm(conn, &spec, &image, &dir, virt_type, &instance)
+        })
+        .await
     }
 
-    async fn resize(&self, _id: VmId, _hardware: &HardwareSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
-        self.unsupported("change a server's type")
+    /// Cores and memory in the domain's configuration, the disk grown (never shrunk);
+    /// the guest grows its filesystem at the next boot.
+    async fn resize(&self, id: VmId, hardware: &HardwareSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = id, ?hardware, "libvirt: resize");
+        if self.is_running(id).await? {
+            return Err(DriverError::new("invalid_state", "changing the type needs the VM off"));
+        }
+        let domain = self.existing(id).await?;
+        let hardware = hardware.clone();
+        self.call(move |_| {
+            let config = virt::sys::VIR_DOMAIN_AFFECT_CONFIG;
+            let kib = u64::from(hardware.memory_mb) * 1024;
+            domain.set_max_memory(kib).map_err(lv("setting the memory"))?;
+            domain.set_memory_flags(kib, config).map_err(lv("setting the memory"))?;
+            let cores = hardware.cores.max(1);
+            domain.set_vcpus_flags(cores, config | virt::sys::VIR_DOMAIN_VCPU_MAXIMUM).map_err(lv("setting the vCPUs"))?;
+            domain.set_vcpus_flags(cores, config).map_err(lv("setting the vCPUs"))?;
+            let Some(disk) = hardware.disks.first() else { return Ok(()) };
+            let active = active_disk(&domain)?;
+            let wanted = u64::from(disk.size_gb) << 30;
+            if virtual_size(&active)? < wanted {
+                qemu_img(&["resize".as_ref(), "-q".as_ref(), active.as_os_str(), format!("{}G", disk.size_gb).as_ref()])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
-    async fn snapshot(&self, _id: VmId, _image_id: i64, _ctx: &CallContext<'_>) -> DriverResult<f64> {
-        self.unsupported("take a snapshot")
+    /// A standalone qcow2 of the boot disk in the image store (`image-<id>`). A running
+    /// VM first moves its writes to a new overlay (a disk-only external snapshot), so the
+    /// file copied is frozen at one instant (crash-consistent, like a power cut), never a
+    /// copy of a file being written.
+    async fn snapshot(&self, id: VmId, image_id: i64, _ctx: &CallContext<'_>) -> DriverResult<f64> {
+        debug!(vm = id, image = image_id, "libvirt: snapshot");
+        let name = snapshot_name(image_id);
+        if let Some(done) = self.images.get(&name).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))? {
+            return gigabytes(&done.disk());
+        }
+        let domain = self.existing(id).await?;
+        let dir = self.dir(id);
+        let images = self.images.clone();
+        self.call(move |_| {
+            // The file the VM writes to now; a running VM then moves its writes on.
+            let frozen = active_disk(&domain)?;
+            if domain.is_active().map_err(lv("domain state"))? {
+                let next = dir.join(format!("disk-{}.qcow2", chrono::Utc::now().timestamp_micros()));
+                let xml = format!(
+                    "<domainsnapshot><disks><disk name='vda' snapshot='external'><driver type='qcow2'/><source file='{}'/></disk>\
+                     <disk name='vdz' snapshot='no'/><disk name='sda' snapshot='no'/></disks></domainsnapshot>",
+                    domain::escape(&next.to_string_lossy())
+                );
+                let flags = virt::sys::VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY
+                    | virt::sys::VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA
+                    | virt::sys::VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC;
+                virt::domain_snapshot::DomainSnapshot::create_xml(&domain, &xml, flags)
+                    .map_err(lv("freezing the disk (external snapshot)"))?;
+            }
+            let base: StoredImage = std::fs::read_to_string(dir.join("image.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .ok_or_else(|| DriverError::new("hypervisor_error", "the VM's image record is missing"))?;
+            let stage = images.stage(&name).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+            let written = (|| {
+                let disk = stage.join("disk.qcow2");
+                // -U: the frozen file is a read-only backing file of the running VM.
+                qemu_img(&[
+                    "convert".as_ref(),
+                    "-U".as_ref(),
+                    "-O".as_ref(),
+                    "qcow2".as_ref(),
+                    frozen.as_os_str(),
+                    disk.as_os_str(),
+                ])?;
+                private(&disk)?;
+                if let Some((kernel, initrd, _)) = base.kernel() {
+                    for (from, to) in [(kernel, "vmlinuz"), (initrd, "initrd.img")] {
+                        std::fs::copy(&from, stage.join(to)).map_err(file_error("copying the kernel"))?;
+                    }
+                }
+                let mut manifest = base.manifest.clone();
+                manifest.name.clone_from(&name);
+                manifest.description = format!("Snapshot of VM {id} (from {})", base.manifest.name);
+                manifest.created = chrono::Utc::now();
+                if let crate::images::Boot::Kernel { kernel, initrd, .. } = &mut manifest.boot {
+                    *kernel = "vmlinuz".into();
+                    *initrd = "initrd.img".into();
+                }
+                images.publish(&stage, &manifest).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+                gigabytes(&disk)
+            })();
+            if written.is_err() {
+                let _ = images.remove(&name);
+            }
+            written
+        })
+        .await
     }
 
     async fn delete_snapshot(&self, image_id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
-        // Nothing to delete: no snapshot is ever taken yet.
         debug!(image = image_id, "libvirt: delete_snapshot");
+        self.images.remove(&snapshot_name(image_id)).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
         Ok(())
     }
 
