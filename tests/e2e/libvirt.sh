@@ -14,6 +14,21 @@ done
 virsh -c qemu:///system version >/dev/null || { echo "libvirtd does not answer (bash tests/setup.sh)" >&2; exit 1; }
 
 stratus_tmp
+# Whatever happens, no domain of this run outlives it (a later run would find its names taken).
+remove_domains() {
+	local rc=$? d
+	for d in $(virsh -c qemu:///system list --all --name | grep '^stratus-' || true); do
+		if virsh -c qemu:///system dumpxml "$d" 2>/dev/null | grep -q "$STRATUS_E2E_TMP"; then
+			virsh -c qemu:///system destroy "$d" >/dev/null 2>&1 || true
+			virsh -c qemu:///system undefine --nvram "$d" >/dev/null 2>&1 || true
+		fi
+	done
+	set +e
+	(exit "$rc") # stratus_cleanup prints the server log when the run failed
+	stratus_cleanup
+	return "$rc"
+}
+trap remove_domains EXIT
 # QEMU runs as libvirt-qemu and must pass through every folder above the VM disks.
 chmod 0711 "$STRATUS_E2E_TMP"
 STRATUS_E2E_DRIVER_ARGS="--driver libvirt" stratus_start --rate-limit 0
@@ -69,7 +84,7 @@ guest "$IP" 'cloud-init status --wait >/dev/null; cat /root/user-data.txt' && [[
 	pass "user data ran" || fail "user data ran" "$OUT"
 guest "$IP" 'df -k / | tail -n 1' && (($(awk '{print $2}' <<<"$OUT") > 30000000)) &&
 	pass "the root filesystem spans the type's 40 GB disk" || fail "root filesystem grown" "$OUT"
-guest "$IP" 'echo kept > /root/kept.txt; sync'
+guest "$IP" 'echo kept > /root/kept.txt; sync' || true
 
 echo "== power"
 check "shutdown (ACPI)" hc server shutdown vm-one
@@ -113,7 +128,7 @@ check "poweroff (hard)" hc server poweroff vm-one
 
 echo "== snapshot, a server from it, rebuild, change type"
 check "poweron for the snapshot" hc server poweron vm-one
-guest "$IP" 'echo "written before the snapshot" > /root/snap.txt; sync'
+guest "$IP" 'echo "written before the snapshot" > /root/snap.txt; sync' || true
 check "create-image of the running server" hc server create-image --type snapshot --description e2e-snap vm-one
 SNAP=$(hcloud image list --type snapshot -o json | jq -r '.[] | select(.description == "e2e-snap") | .id')
 [[ -n $SNAP && -f $STRATUS_E2E_DATA/images/image-$SNAP/current ]] && pass "the snapshot is a file in the image store" ||
@@ -136,6 +151,28 @@ check "poweron after the type change" hc server poweron vm-one
 guest "$IP" 'nproc; df -k / | tail -n 1 | awk "{print \$2}"; cat /root/kept.txt' &&
 	[[ $(sed -n 1p <<<"$OUT") == 4 && $(sed -n 2p <<<"$OUT") -gt 70000000 && $(sed -n 3p <<<"$OUT") == kept ]] &&
 	pass "cx32: 4 vCPUs, the disk grown to 80 GB, the data kept" || fail "cx32 in the guest" "$OUT"
+echo "== a volume moves between servers"
+voldev() { # the guest's device of volume $1 (its virtio serial)
+	printf 'for d in /sys/block/vd*; do [ "$(cat $d/serial 2>/dev/null)" = HC_Volume_%s ] && echo /dev/${d##*/}; done; true' "$1"
+}
+check "volume create (10 GB, ext4; the CLI sends the format only with --automount) on vm-one" hc volume create --name data --size 10 --server vm-one --automount --format ext4
+VOL=$(hcloud volume describe data -o json | jq -r .id)
+[[ -f $STRATUS_E2E_DATA/volumes/$VOL.qcow2 ]] && pass "the volume is a qcow2 file" || fail "volume file" "$(ls "$STRATUS_E2E_DATA/volumes")"
+guest "$IP" "dev=\$($(voldev "$VOL")); mkdir -p /mnt/v && mount -t ext4 \$dev /mnt/v && echo 'on the volume' > /mnt/v/f.txt && umount /mnt/v && echo \$dev" || true
+[[ $OUT == /dev/vd* ]] && pass "vm-one sees the hot-plugged volume ($OUT) and writes to it" || fail "volume in vm-one" "$OUT"
+check "volume detach" hc volume detach data
+guest "$IP" "$(voldev "$VOL")" || true
+[[ -z $OUT ]] && pass "vm-one no longer has the device" || fail "device gone from vm-one" "$OUT"
+check "volume attach to vm-two" hc volume attach --server vm-two data
+guest "$IP2" "dev=\$($(voldev "$VOL")); mkdir -p /mnt/v && mount -t ext4 \$dev /mnt/v && cat /mnt/v/f.txt && umount /mnt/v" || true
+[[ $OUT == "on the volume" ]] && pass "vm-two reads what vm-one wrote" || fail "volume data on vm-two" "$OUT"
+check "volume resize to 20 GB while attached" hc volume resize --size 20 data
+guest "$IP2" "dev=\$($(voldev "$VOL")); cat /sys/block/\${dev#/dev/}/size" || true
+[[ $OUT == 41943040 ]] && pass "the guest sees 20 GB" || fail "guest sees the grown volume" "$OUT"
+check "volume detach from vm-two" hc volume detach data
+check "volume delete" hc volume delete data
+for _ in $(seq 1 50); do [[ -e $STRATUS_E2E_DATA/volumes/$VOL.qcow2 ]] || break; sleep 0.1; done
+[[ ! -e $STRATUS_E2E_DATA/volumes/$VOL.qcow2 ]] && pass "the volume's file is gone" || fail "volume file gone"
 check "delete vm-two" hc server delete vm-two
 check "delete the snapshot" hc image delete "$SNAP"
 for _ in $(seq 1 50); do [[ -e $STRATUS_E2E_DATA/images/image-$SNAP ]] || break; sleep 0.1; done
@@ -150,7 +187,14 @@ else
 	grep -q "has no disk in the image store" <<<"$OUT" && pass "create from an image with no disk fails clearly" ||
 		fail "create from an image with no disk fails clearly" "$OUT"
 fi
-domains=$(virsh -c qemu:///system list --all --name | grep -c '^stratus-' || true)
+ours() { # the domains of this run (their disks are under its temp dir)
+	local d
+	for d in $(virsh -c qemu:///system list --all --name | grep '^stratus-' || true); do
+		virsh -c qemu:///system dumpxml "$d" 2>/dev/null | grep -q "$STRATUS_E2E_TMP" && echo "$d"
+	done
+	true
+}
+domains=$(ours | grep -c . || true)
 ((domains == 1)) && pass "no domain left behind" || fail "no domain left behind" "$(virsh -c qemu:///system list --all)"
 [[ $(ls "$STRATUS_E2E_DATA/vms" | grep -cE '^[0-9]+$') == 1 ]] && pass "no VM files left behind" ||
 	fail "no VM files left behind" "$(ls "$STRATUS_E2E_DATA/vms")"

@@ -114,6 +114,38 @@ pub fn domain_xml(spec: &VmSpec, image: &StoredImage, files: &VmFiles, params: &
     x
 }
 
+/// The target (`vdb`, ...) of the disk whose source is `file`, if attached.
+pub fn disk_target_of(xml: &str, file: &str) -> Option<String> {
+    let wanted = [format!("file='{}'", escape(file)), format!("file=\"{}\"", escape(file))];
+    xml.split("<disk ").skip(1).find_map(|disk| {
+        let disk = disk.split("</disk>").next()?;
+        if !wanted.iter().any(|w| disk.contains(w.as_str())) {
+            return None;
+        }
+        let after = disk.split("<target dev=").nth(1)?;
+        let quote = after.chars().next()?;
+        after[1..].split(quote).next().map(str::to_owned)
+    })
+}
+
+/// The first virtio target no disk uses; `vda` is the boot disk and `vdz` the seed.
+pub fn free_disk_target(xml: &str) -> Option<String> {
+    ('b'..='y')
+        .map(|c| format!("vd{c}"))
+        .find(|t| !xml.contains(&format!("dev='{t}'")) && !xml.contains(&format!("dev=\"{t}\"")))
+}
+
+/// The device XML of a volume: a virtio disk whose serial names the volume, as
+/// Hetzner's device paths do (`scsi-0HC_Volume_<id>`).
+pub fn volume_xml(file: &str, target: &str, volume: i64) -> String {
+    format!(
+        "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='{}'/>\
+         <target dev='{}' bus='virtio'/><serial>HC_Volume_{volume}</serial></disk>",
+        escape(file),
+        escape(target)
+    )
+}
+
 /// The source file of the disk with target `dev` in a domain's XML, as libvirt writes
 /// it (`<disk ...><source file='...'/>...<target dev='vda' .../></disk>`).
 pub fn disk_source(xml: &str, dev: &str) -> Option<String> {
@@ -216,6 +248,13 @@ mod tests {
         assert_eq!(disk_source(&xml, "vdq"), None);
         let libvirt = "<disk type=\"file\" device=\"disk\">\n<driver name=\"qemu\"/>\n<source file=\"/d/disk-1.qcow2\" index=\"3\"/>\n<backingStore/>\n<target dev=\"vda\" bus=\"virtio\"/>\n</disk>";
         assert_eq!(disk_source(libvirt, "vda").as_deref(), Some("/d/disk-1.qcow2"));
+        assert_eq!(disk_target_of(libvirt, "/d/disk-1.qcow2").as_deref(), Some("vda"));
+        assert_eq!(disk_target_of(&xml, "/d/seed.img").as_deref(), Some("vdz"));
+        assert_eq!(disk_target_of(&xml, "/elsewhere"), None);
+        assert_eq!(free_disk_target(&xml).as_deref(), Some("vdb"));
+        let with_b = format!("{xml}<disk type='file'><target dev='vdb' bus='virtio'/></disk>");
+        assert_eq!(free_disk_target(&with_b).as_deref(), Some("vdc"));
+        assert!(volume_xml("/v/7.qcow2", "vdb", 7).contains("<serial>HC_Volume_7</serial>"));
         assert_eq!(vm_of("other"), None);
     }
 }

@@ -41,6 +41,9 @@ use virt::error::ErrorNumber;
 
 /// How long an ACPI shutdown may take before the plug is pulled.
 pub const GRACEFUL_STOP: Duration = Duration::from_secs(60);
+/// How long a guest may take to let go of a hot-unplugged disk (PCIe's attention
+/// button alone waits 5 s).
+const DETACH_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a guest may take to boot. TCG boots of a full Debian take tens of seconds.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -59,6 +62,7 @@ pub struct LibvirtDriver {
     uri: String,
     images: ImageStore,
     vms: PathBuf,
+    volumes: PathBuf,
     virt_type: VirtType,
 }
 
@@ -92,14 +96,15 @@ impl LibvirtDriver {
         check_reachable(&config.data_dir)?;
         let images = ImageStore::new(&config.data_dir);
         let vms = config.data_dir.join("vms");
-        for dir in [&config.data_dir, images.root(), &vms] {
+        let volumes = config.data_dir.join("volumes");
+        for dir in [&config.data_dir, images.root(), &vms, &volumes] {
             std::fs::create_dir_all(dir).map_err(file_error("creating the data folders"))?;
             traversable(dir).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
         }
         let conn = Arc::new(conn);
         let virt_type = probe::probe(conn.clone(), &images, &vms).await;
         info!(uri = %config.uri, virt_type = virt_type.as_str(), "libvirt driver connected");
-        Ok(LibvirtDriver { conn, uri: config.uri, images, vms, virt_type })
+        Ok(LibvirtDriver { conn, uri: config.uri, images, vms, volumes, virt_type })
     }
 
     pub fn virt_type(&self) -> VirtType {
@@ -116,6 +121,10 @@ impl LibvirtDriver {
 
     fn disk(&self, id: VmId) -> PathBuf {
         self.dir(id).join("disk.qcow2")
+    }
+
+    fn volume(&self, id: i64) -> PathBuf {
+        self.volumes.join(format!("{id}.qcow2"))
     }
 
     fn serial_log(&self, id: VmId) -> PathBuf {
@@ -295,6 +304,63 @@ fn private(path: &Path) -> DriverResult<()> {
         .map_err(file_error("making a VM file private"))
 }
 
+/// Change the running VM too when it runs, and its configuration always.
+fn affect(domain: &Domain) -> DriverResult<u32> {
+    let live = if domain.is_active().map_err(lv("domain state"))? { virt::sys::VIR_DOMAIN_AFFECT_LIVE } else { 0 };
+    Ok(virt::sys::VIR_DOMAIN_AFFECT_CONFIG | live)
+}
+
+/// The running domain that has the volume file attached, with its disk target.
+fn running_holder(conn: &Connect, path: &Path) -> DriverResult<Option<(Domain, String)>> {
+    let source = path.to_string_lossy();
+    let domains = conn.list_all_domains(virt::sys::VIR_CONNECT_LIST_DOMAINS_ACTIVE).map_err(lv("listing domains"))?;
+    for domain in domains {
+        let xml = domain.get_xml_desc(0).map_err(lv("reading the domain"))?;
+        if let Some(target) = domain::disk_target_of(&xml, &source) {
+            return Ok(Some((domain, target)));
+        }
+    }
+    Ok(None)
+}
+
+/// A volume's file: qcow2, with the filesystem asked for made on a sparse raw file first.
+fn make_volume(spec: &VolumeSpec, dir: &Path, path: &Path) -> DriverResult<()> {
+    let size = format!("{}G", spec.size_gb);
+    match spec.format.as_deref() {
+        None => qemu_img(&[
+            "create".as_ref(),
+            "-q".as_ref(),
+            "-f".as_ref(),
+            "qcow2".as_ref(),
+            path.as_os_str(),
+            size.as_ref(),
+        ])?,
+        Some(format) => {
+            let raw = dir.join(format!(".{}.raw", spec.id));
+            let made = (|| {
+                let file = std::fs::File::create(&raw).map_err(file_error("creating the volume"))?;
+                file.set_len(u64::from(spec.size_gb) << 30).map_err(file_error("sizing the volume"))?;
+                let mkfs = format!("mkfs.{format}");
+                let out = Command::new(&mkfs)
+                    .args(if format == "xfs" { ["-q", "-f"] } else { ["-q", "-F"] })
+                    .arg(&raw)
+                    .output()
+                    .map_err(|e| DriverError::new("hypervisor_error", format!("cannot run {mkfs}: {e}")))?;
+                if !out.status.success() {
+                    return Err(DriverError::new(
+                        "hypervisor_error",
+                        format!("{mkfs}: {}", String::from_utf8_lossy(&out.stderr).trim()),
+                    ));
+                }
+                qemu_img(&["convert".as_ref(), "-O".as_ref(), "qcow2".as_ref(), raw.as_os_str(), path.as_os_str()])
+            })();
+            let _ = std::fs::remove_file(&raw);
+            made?;
+        }
+    }
+    private(path)
+}
+
 /// The image-store name of a snapshot or backup: the name the control plane gives an
 /// image without one.
 fn snapshot_name(image_id: i64) -> String {
@@ -448,8 +514,23 @@ impl Driver for LibvirtDriver {
 
     async fn create(&self, spec: &VmSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
         debug!(vm = spec.id, "libvirt: create");
-        if self.domain(spec.id).await?.is_some() {
-            return Ok(());
+        if let Some(domain) = self.domain(spec.id).await? {
+            // Made by an earlier try of this step, or by another Stratus (another data
+            // directory) on the same libvirt: only the first is this VM.
+            let dir = self.dir(spec.id);
+            let ours = self.call(move |_| domain.get_xml_desc(0).map_err(lv("reading the domain"))).await?;
+            if ours.contains(&*dir.to_string_lossy()) {
+                return Ok(());
+            }
+            return Err(DriverError::new(
+                "conflict",
+                format!(
+                    "libvirt already has a domain {} that is not this Stratus's (its disks are not under {}); \
+                     remove it or run this Stratus against another libvirt",
+                    domain_name(spec.id),
+                    self.vms.display()
+                ),
+            ));
         }
         let image = self.image_of(spec)?;
         let spec = spec.clone();
@@ -563,13 +644,20 @@ impl Driver for LibvirtDriver {
             domain.set_max_memory(kib).map_err(lv("setting the memory"))?;
             domain.set_memory_flags(kib, config).map_err(lv("setting the memory"))?;
             let cores = hardware.cores.max(1);
-            domain.set_vcpus_flags(cores, config | virt::sys::VIR_DOMAIN_VCPU_MAXIMUM).map_err(lv("setting the vCPUs"))?;
+            domain
+                .set_vcpus_flags(cores, config | virt::sys::VIR_DOMAIN_VCPU_MAXIMUM)
+                .map_err(lv("setting the vCPUs"))?;
             domain.set_vcpus_flags(cores, config).map_err(lv("setting the vCPUs"))?;
             let Some(disk) = hardware.disks.first() else { return Ok(()) };
             let active = active_disk(&domain)?;
             let wanted = u64::from(disk.size_gb) << 30;
             if virtual_size(&active)? < wanted {
-                qemu_img(&["resize".as_ref(), "-q".as_ref(), active.as_os_str(), format!("{}G", disk.size_gb).as_ref()])?;
+                qemu_img(&[
+                    "resize".as_ref(),
+                    "-q".as_ref(),
+                    active.as_os_str(),
+                    format!("{}G", disk.size_gb).as_ref(),
+                ])?;
             }
             Ok(())
         })
@@ -648,7 +736,9 @@ impl Driver for LibvirtDriver {
 
     async fn delete_snapshot(&self, image_id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
         debug!(image = image_id, "libvirt: delete_snapshot");
-        self.images.remove(&snapshot_name(image_id)).map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
+        self.images
+            .remove(&snapshot_name(image_id))
+            .map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?;
         Ok(())
     }
 
@@ -688,25 +778,154 @@ impl Driver for LibvirtDriver {
         }
     }
 
-    async fn create_volume(&self, _spec: &VolumeSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
-        self.unsupported("create volumes")
+    /// A qcow2 file in `DATA/volumes`, with the filesystem asked for already on it (made
+    /// on a sparse raw file by the host's mkfs, then converted).
+    async fn create_volume(&self, spec: &VolumeSpec, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(volume = spec.id, "libvirt: create_volume");
+        let path = self.volume(spec.id);
+        if path.exists() {
+            return Ok(());
+        }
+        let spec = spec.clone();
+        let dir = self.volumes.clone();
+        tokio::task::spawn_blocking(move || {
+            let made = make_volume(&spec, &dir, &path);
+            if made.is_err() {
+                let _ = std::fs::remove_file(&path);
+            }
+            made
+        })
+        .await
+        .map_err(|e| DriverError::new("hypervisor_error", e.to_string()))?
     }
 
-    async fn resize_volume(&self, _id: i64, _size_gb: u32, _ctx: &CallContext<'_>) -> DriverResult<()> {
-        self.unsupported("resize volumes")
+    async fn resize_volume(&self, id: i64, size_gb: u32, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(volume = id, size_gb, "libvirt: resize_volume");
+        let path = self.volume(id);
+        let bytes = u64::from(size_gb) << 30;
+        if virtual_size(&path)? >= bytes {
+            return Ok(());
+        }
+        // Attached to a running VM, QEMU owns the file: libvirt grows it and tells the guest.
+        let holder = self.call({
+            let path = path.clone();
+            move |conn| running_holder(conn, &path)
+        });
+        match holder.await? {
+            Some((domain, target)) => {
+                self.call(move |_| {
+                    domain
+                        .block_resize(&target, bytes, virt::sys::VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+                        .map(drop)
+                        .map_err(lv("growing the volume"))
+                })
+                .await
+            }
+            None => qemu_img(&["resize".as_ref(), "-q".as_ref(), path.as_os_str(), format!("{size_gb}G").as_ref()]),
+        }
     }
 
-    async fn delete_volume(&self, _id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
-        // Never created (create_volume refuses), so there is nothing to remove.
-        Ok(())
+    async fn delete_volume(&self, id: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(volume = id, "libvirt: delete_volume");
+        match std::fs::remove_file(self.volume(id)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(file_error("removing the volume")(e)),
+        }
     }
 
-    async fn attach_volume(&self, _vm: VmId, _volume: i64, _ctx: &CallContext<'_>) -> DriverResult<String> {
-        self.unsupported("attach volumes")
+    /// Hot-plugs the volume's file as a virtio disk (and keeps it in the domain's
+    /// configuration), with the serial `HC_Volume_<id>`; returns Hetzner's device path.
+    async fn attach_volume(&self, vm: VmId, volume: i64, _ctx: &CallContext<'_>) -> DriverResult<String> {
+        debug!(vm, volume, "libvirt: attach_volume");
+        let path = self.volume(volume);
+        if !path.exists() {
+            return Err(DriverError::new("not_found", format!("volume {volume} has no storage")));
+        }
+        let domain = self.existing(vm).await?;
+        self.call(move |_| {
+            let xml = domain.get_xml_desc(0).map_err(lv("reading the domain"))?;
+            let source = path.to_string_lossy().into_owned();
+            if domain::disk_target_of(&xml, &source).is_none() {
+                let target = domain::free_disk_target(&xml)
+                    .ok_or_else(|| DriverError::new("limit_exceeded", "no free disk slot on this VM"))?;
+                let device = domain::volume_xml(&source, &target, volume);
+                domain.attach_device_flags(&device, affect(&domain)?).map_err(lv("attaching the volume"))?;
+            }
+            Ok(format!("/dev/disk/by-id/scsi-0HC_Volume_{volume}"))
+        })
+        .await
     }
 
-    async fn detach_volume(&self, _vm: VmId, _volume: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
-        Ok(())
+    /// Unplugs the volume. A running guest must let go of the device (PCIe hot-unplug
+    /// takes it a few seconds), so this waits until libvirt reports it gone.
+    async fn detach_volume(&self, vm: VmId, volume: i64, _ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm, volume, "libvirt: detach_volume");
+        let source = self.volume(volume).to_string_lossy().into_owned();
+        let asked = self
+            .call({
+                let source = source.clone();
+                move |conn| {
+                    let Some(domain) = lookup(conn, vm)? else { return Ok(false) };
+                    let live = domain.get_xml_desc(0).map_err(lv("reading the domain"))?;
+                    let config =
+                        domain.get_xml_desc(virt::sys::VIR_DOMAIN_XML_INACTIVE).map_err(lv("reading the domain"))?;
+                    let running = domain.is_active().map_err(lv("domain state"))?;
+                    // Each part once: a repeated call (a retry) finds the configuration
+                    // already without the disk while the guest still lets go of it.
+                    let mut flags = 0;
+                    let mut target = None;
+                    if let Some(t) = domain::disk_target_of(&config, &source) {
+                        flags |= virt::sys::VIR_DOMAIN_AFFECT_CONFIG;
+                        target = Some(t);
+                    }
+                    if let Some(t) = domain::disk_target_of(&live, &source).filter(|_| running) {
+                        flags |= virt::sys::VIR_DOMAIN_AFFECT_LIVE;
+                        target = Some(t);
+                    }
+                    let Some(target) = target else { return Ok(false) };
+                    let device = domain::volume_xml(&source, &target, volume);
+                    match domain.detach_device_flags(&device, flags) {
+                        Ok(_) => Ok(true),
+                        // The guest is already letting go of it (an earlier request).
+                        Err(e) if running && flags == virt::sys::VIR_DOMAIN_AFFECT_LIVE => {
+                            debug!(vm, volume, error = e.message(), "detach already under way");
+                            Ok(true)
+                        }
+                        Err(e) => Err(lv("detaching the volume")(e)),
+                    }
+                }
+            })
+            .await?;
+        if !asked {
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::now() + DETACH_TIMEOUT;
+        loop {
+            let still = self
+                .call({
+                    let source = source.clone();
+                    move |conn| {
+                        let Some(domain) = lookup(conn, vm)? else { return Ok(false) };
+                        let live = domain.get_xml_desc(0).map_err(lv("reading the domain"))?;
+                        Ok(domain::disk_target_of(&live, &source).is_some())
+                    }
+                })
+                .await?;
+            if !still {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(DriverError::transient(
+                    "device_busy",
+                    format!(
+                        "the guest of VM {vm} did not release volume {volume} within {}s",
+                        DETACH_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     // The data plane (private networks, firewalls, load balancers) is a later issue: the
