@@ -49,8 +49,9 @@ command -v hcloud >/dev/null || { echo "[setup] hcloud CLI still missing" >&2; e
 
 # --- libvirt and QEMU (the libvirt driver and its tests) -------------------------------------
 # From bookworm-backports: libvirt 11.3 and QEMU 10.0.2, matching the preinstalled qemu-utils
-# (bookworm's own QEMU conflicts with it); passt is libvirt's user-mode network backend.
-VIRT_PKGS=(libvirt-daemon-system libvirt-clients qemu-system-x86 passt libvirt-dev)
+# (bookworm's own QEMU conflicts with it); passt is libvirt's user-mode network backend;
+# noVNC is the browser console `serve` serves at /novnc/.
+VIRT_PKGS=(libvirt-daemon-system libvirt-clients qemu-system-x86 passt libvirt-dev novnc)
 if [[ -z ${STRATUS_SETUP_NO_LIBVIRT:-} ]] && command -v apt-get >/dev/null; then
 	virt_missing=()
 	for p in "${VIRT_PKGS[@]}"; do

@@ -86,6 +86,28 @@ guest "$IP" 'df -k / | tail -n 1' && (($(awk '{print $2}' <<<"$OUT") > 30000000)
 	pass "the root filesystem spans the type's 40 GB disk" || fail "root filesystem grown" "$OUT"
 guest "$IP" 'echo kept > /root/kept.txt; sync' || true
 
+echo "== metrics"
+# One core busy for 25 s and 64 MiB written: the graphs must show both.
+guest "$IP" 'timeout 25 sh -c "while :; do :; done"; dd if=/dev/urandom of=/root/load bs=1M count=64 2>/dev/null; sync; rm /root/load' || true
+hc server metrics vm-one --type cpu,disk --start "$(date -u -d '-2 min' +%FT%TZ)" --end "$(date -u +%FT%TZ)" -o json ||
+	fail "server metrics" "$OUT"
+peak() { jq -r --arg s "$1" '[.metrics.time_series[$s].values[][1] | tonumber] | max // 0' <<<"$OUT"; }
+awk -v v="$(peak cpu)" 'BEGIN { exit !(v > 30) }' && pass "cpu shows the busy core (peak $(peak cpu) %)" ||
+	fail "cpu metrics" "$OUT"
+awk -v v="$(peak disk.0.bandwidth.write)" 'BEGIN { exit !(v > 500000) }' &&
+	pass "disk shows the writes (peak $(peak disk.0.bandwidth.write) B/s)" || fail "disk metrics" "$OUT"
+
+echo "== console"
+hc server request-console vm-one -o json || fail "request-console" "$OUT"
+WSS=$(jq -r .WSSURL <<<"$OUT") # the CLI's own JSON names
+PW=$(jq -r .Password <<<"$OUT")
+[[ $WSS == "ws://127.0.0.1:"*"/console/"* && ${#PW} == 8 ]] && pass "request-console: a websocket on Stratus and a VNC password" ||
+	fail "request-console answer" "$OUT"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$STRATUS_E2E_URL/novnc/vnc_lite.html")
+[[ $code == 200 ]] && pass "the noVNC page is served at /novnc/" || fail "noVNC page" "$code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$STRATUS_E2E_URL/console/not-a-token")
+[[ $code == 401 ]] && pass "an unknown console token gets 401" || fail "unknown console token" "$code"
+
 echo "== power"
 check "shutdown (ACPI)" hc server shutdown vm-one
 [[ $(domstate "$ID") == "shut off" ]] && pass "domain shut off" || fail "domain shut off" "$(domstate "$ID")"
@@ -204,8 +226,9 @@ hc server list -o json
 
 echo "== delete"
 check "delete" hc server delete vm-one
+# The domain goes first, then its files.
 for _ in $(seq 1 100); do
-	virsh -c qemu:///system dominfo "stratus-$ID" >/dev/null 2>&1 || break
+	virsh -c qemu:///system dominfo "stratus-$ID" >/dev/null 2>&1 || [[ -e $STRATUS_E2E_DATA/vms/$ID ]] || break
 	sleep 0.1
 done
 virsh -c qemu:///system dominfo "stratus-$ID" >/dev/null 2>&1 && fail "domain undefined" || pass "domain undefined"

@@ -322,6 +322,9 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
 
     /// Opens a console session. A read: called outside actions.
     async fn console(&self, id: VmId) -> DriverResult<ConsoleEndpoint>;
+    /// A console session from [`Driver::console`] while it is live: what the websocket
+    /// at `/console/{token}` connects to.
+    fn console_session(&self, token: &str) -> Option<crate::console::ConsoleSession>;
     /// A VM's metrics. A read.
     async fn metrics(&self, id: VmId, query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>>;
     /// A load balancer's metrics. A read.

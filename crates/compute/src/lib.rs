@@ -6,6 +6,7 @@
 //! running, so `create` of an existing VM, `start` of a running one or `delete` of a
 //! missing one succeed without doing anything twice.
 
+pub mod console;
 pub mod driver;
 pub mod metrics;
 pub mod sim;

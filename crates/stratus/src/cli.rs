@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// The libvirt connection of `--driver libvirt` [default: qemu:///system]
     #[arg(long, env = "STRATUS_LIBVIRT_URI", value_name = "URI")]
     pub libvirt_uri: Option<String>,
+    /// noVNC's files, served at `/novnc/` for browser consoles (Debian's `novnc` package)
+    /// [default: /usr/share/novnc]
+    #[arg(long, env = "STRATUS_NOVNC_DIR", value_name = "DIR")]
+    pub novnc_dir: Option<PathBuf>,
     /// Simulator pace: `realistic` (seconds per operation, with progress) or `instant`
     /// (for tests) [default: realistic]
     #[arg(long, env = "STRATUS_SIM_TIMING", value_name = "realistic|instant")]

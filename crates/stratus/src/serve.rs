@@ -14,6 +14,7 @@ use axum::routing::get;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use stratus_compute::sim::SimDriver;
@@ -58,15 +59,12 @@ pub enum ServeError {
 
 pub async fn run(settings: ServeSettings) -> Result<(), ServeError> {
     // Connected before touching the data directory: a misconfigured start changes nothing.
-    let (driver, sim): (Arc<dyn Driver>, Option<Arc<SimDriver>>) = match settings.driver {
-        DriverKind::Sim => {
-            let sim = Arc::new(SimDriver::new(settings.sim_timing));
-            (sim.clone(), Some(sim))
-        }
-        DriverKind::Libvirt => (libvirt(&settings).await?, None),
+    let driver: Arc<dyn Driver> = match settings.driver {
+        DriverKind::Sim => Arc::new(SimDriver::new(settings.sim_timing)),
+        DriverKind::Libvirt => libvirt(&settings).await?,
     };
     let data = DataDir::create_and_lock(&settings.data_dir)?;
-    let cloud = data.open_cloud(driver, settings.core.clone()).await?;
+    let cloud = data.open_cloud(driver.clone(), settings.core.clone()).await?;
 
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -78,7 +76,7 @@ pub async fn run(settings: ServeSettings) -> Result<(), ServeError> {
     bootstrap(&cloud).await?;
     cloud.start().await?;
 
-    let app = router(cloud.clone(), sim);
+    let app = router(cloud.clone(), driver, settings.novnc_dir.clone());
     println!("hetzner: http://{addr}{}", stratus_api_hetzner::PREFIX);
     println!("listening on {addr}");
     tracing::info!(%addr, data_dir = %settings.data_dir.display(), driver = ?settings.driver,
@@ -116,18 +114,14 @@ async fn libvirt(settings: &ServeSettings) -> Result<Arc<dyn Driver>, ServeError
 }
 
 /// Every route this process answers.
-fn router(cloud: Cloud, sim: Option<Arc<SimDriver>>) -> Router {
+fn router(cloud: Cloud, driver: Arc<dyn Driver>, novnc_dir: PathBuf) -> Router {
     let router = Router::new()
         // Unauthenticated and free of the store, so load balancers and scripts can poll
         // it; it answers only once the listener serves, which is all it promises.
         .route("/healthz", get(|| async { "ok" }))
         .nest(stratus_api_hetzner::PREFIX, stratus_api_hetzner::router(cloud));
-    // The simulator's consoles; the libvirt driver's come with its VNC proxy.
-    let router = match sim {
-        Some(sim) => router.merge(console::routes(sim)),
-        None => router,
-    };
-    router.layer(TraceLayer::new_for_http())
+    let lookup: console::Lookup = Arc::new(move |token: &str| driver.console_session(token));
+    router.merge(console::routes(lookup, novnc_dir)).layer(TraceLayer::new_for_http())
 }
 
 /// On a store without projects (the first start), creates the default project with a

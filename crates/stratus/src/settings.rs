@@ -26,6 +26,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "data";
 /// The local system hypervisor.
 pub const DEFAULT_LIBVIRT_URI: &str = "qemu:///system";
+/// Where Debian's `novnc` package puts noVNC.
+pub const DEFAULT_NOVNC_DIR: &str = "/usr/share/novnc";
 /// Public IPv4s of servers under the libvirt driver: loopback addresses whose ports 22,
 /// 80 and 443 are forwarded to each guest.
 pub const DEFAULT_LIBVIRT_IPV4_POOL: &str = "127.100.0.0/16";
@@ -53,6 +55,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub driver: Option<DriverKind>,
     pub libvirt_uri: Option<String>,
+    pub novnc_dir: Option<PathBuf>,
     pub sim_timing: Option<SimTiming>,
     pub rate_limit: Option<u32>,
     pub resource_limit: Option<u32>,
@@ -85,7 +88,7 @@ impl FileConfig {
         let mut config = FileConfig::parse(&text)
             .map_err(|source| SettingsError::Parse { path: path.to_owned(), source: Box::new(source) })?;
         if let Some(base) = path.parent() {
-            for dir in [&mut config.data_dir, &mut config.local_ca].into_iter().flatten() {
+            for dir in [&mut config.data_dir, &mut config.local_ca, &mut config.novnc_dir].into_iter().flatten() {
                 if dir.is_relative() {
                     *dir = base.join(&*dir);
                 }
@@ -117,6 +120,8 @@ pub struct ServeSettings {
     pub driver: DriverKind,
     /// Where the libvirt driver's hypervisor is.
     pub libvirt_uri: String,
+    /// noVNC's files, served at `/novnc/`.
+    pub novnc_dir: PathBuf,
     pub sim_timing: SimTiming,
     /// The directory of the local CA (`ca.pem`, `ca.key`), read by [`ServeSettings::load`].
     pub local_ca: Option<PathBuf>,
@@ -144,6 +149,7 @@ impl ServeSettings {
                 .clone()
                 .or(file.libvirt_uri)
                 .unwrap_or_else(|| DEFAULT_LIBVIRT_URI.to_owned()),
+            novnc_dir: serve.novnc_dir.clone().or(file.novnc_dir).unwrap_or_else(|| DEFAULT_NOVNC_DIR.into()),
             sim_timing: serve.sim_timing.or(file.sim_timing).unwrap_or_default(),
             local_ca: serve.local_ca.clone().or(file.local_ca),
             core: Config {

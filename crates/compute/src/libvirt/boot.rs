@@ -25,6 +25,14 @@ fn panicked(serial_log: &Path) -> bool {
     std::fs::read(serial_log).is_ok_and(|bytes| String::from_utf8_lossy(&bytes).contains("Kernel panic - not syncing"))
 }
 
+/// How many times the guest's kernel reported a CPU stalled (RCU's watchdog). Under TCG
+/// with more vCPUs than host cores, a vCPU that halts is now and then never woken again
+/// (QEMU's multi-threaded TCG loses the wakeup); the boot then hangs for good while the
+/// other vCPUs keep reporting the stall.
+fn stalls(serial_log: &Path) -> usize {
+    std::fs::read(serial_log).map_or(0, |bytes| String::from_utf8_lossy(&bytes).matches("detected stall").count())
+}
+
 /// Whether an SSH server answers with its banner at `ip:22`.
 async fn ssh_banner(ip: &str) -> bool {
     let Ok(Ok(mut stream)) =
@@ -47,6 +55,7 @@ pub async fn wait_ready(
     alive: impl Fn() -> bool,
 ) -> DriverResult<()> {
     let deadline = tokio::time::Instant::now() + timeout;
+    let stalls_before = stalls(serial_log);
     loop {
         let done = match ready {
             Ready::Running => true,
@@ -63,6 +72,12 @@ pub async fn wait_ready(
             return Err(DriverError::new(
                 "boot_failed",
                 format!("the guest's kernel panicked while booting; its console output is in {}", serial_log.display()),
+            ));
+        }
+        if stalls(serial_log) > stalls_before {
+            return Err(DriverError::new(
+                "boot_stalled",
+                format!("a vCPU of the guest stalled while booting; its console output is in {}", serial_log.display()),
             ));
         }
         if !alive() {
@@ -105,5 +120,26 @@ mod tests {
         std::fs::write(&log, "[ 1.9] Kernel panic - not syncing: No working init found.\n").unwrap();
         let err = wait_ready(Ready::SerialMarker, &log, 0, None, Duration::from_secs(5), || true).await.unwrap_err();
         assert!(err.message.contains("panicked"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_new_cpu_stall_ends_the_wait_and_an_old_one_does_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("serial.log");
+        let stall = "[ 24.6] rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:\n";
+        std::fs::write(&log, stall).unwrap();
+        let err =
+            wait_ready(Ready::SerialMarker, &log, 0, None, Duration::from_millis(300), || true).await.unwrap_err();
+        assert_eq!(err.code, "boot_timeout", "a stall from before the wait is not this boot's");
+        let writer = {
+            let log = log.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                std::fs::write(&log, format!("{stall}{stall}")).unwrap();
+            })
+        };
+        let err = wait_ready(Ready::SerialMarker, &log, 0, None, Duration::from_secs(5), || true).await.unwrap_err();
+        assert_eq!(err.code, "boot_stalled");
+        writer.await.unwrap();
     }
 }

@@ -162,6 +162,30 @@ pub fn disk_source(xml: &str, dev: &str) -> Option<String> {
     })
 }
 
+/// The VNC display and websocket ports libvirt chose (`autoport`) for a running domain,
+/// from its live XML (`<graphics type='vnc' port='5900' ... websocket='5700' ...>`).
+pub fn vnc_ports(xml: &str) -> Option<(u16, u16)> {
+    let tag = xml.split("<graphics ").nth(1)?.split('>').next()?;
+    let attribute = |name: &str| -> Option<u16> {
+        let after = tag.split(&format!(" {name}=")).nth(1).or_else(|| tag.strip_prefix(&format!("{name}=")))?;
+        let quote = after.chars().next()?;
+        after[1..].split(quote).next()?.parse().ok()
+    };
+    Some((attribute("port")?, attribute("websocket")?))
+}
+
+/// The graphics device with a new VNC password that stops working for new connections at
+/// `valid_to` (UTC, `YYYY-MM-DDTHH:MM:SS`); ports as they are (libvirt refuses to change them live).
+pub fn vnc_password_xml(ports: (u16, u16), password: &str, valid_to: &str) -> String {
+    format!(
+        "<graphics type='vnc' port='{}' autoport='yes' websocket='{}' listen='127.0.0.1' passwd='{}' passwdValidTo='{}'/>",
+        ports.0,
+        ports.1,
+        escape(password),
+        escape(valid_to)
+    )
+}
+
 fn unescape(s: &str) -> String {
     s.replace("&apos;", "'").replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 }
@@ -256,5 +280,16 @@ mod tests {
         assert_eq!(free_disk_target(&with_b).as_deref(), Some("vdc"));
         assert!(volume_xml("/v/7.qcow2", "vdb", 7).contains("<serial>HC_Volume_7</serial>"));
         assert_eq!(vm_of("other"), None);
+        assert_eq!(vnc_ports(&xml), None, "autoport: no ports before it runs");
+    }
+
+    #[test]
+    fn vnc_ports_come_from_the_live_xml() {
+        let live = "<devices>\n<graphics type='vnc' port='5901' autoport='yes' websocket='5701' listen='127.0.0.1'>\n\
+                    <listen type='address' address='127.0.0.1'/>\n</graphics>";
+        assert_eq!(vnc_ports(live), Some((5901, 5701)));
+        let xml = vnc_password_xml((5901, 5701), "a'b", "2026-12-03T10:00:00");
+        assert!(xml.contains("port='5901'") && xml.contains("websocket='5701'"));
+        assert!(xml.contains("passwd='a&apos;b'") && xml.contains("passwdValidTo='2026-12-03T10:00:00'"));
     }
 }

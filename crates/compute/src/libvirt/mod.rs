@@ -19,9 +19,11 @@
 mod boot;
 mod domain;
 mod probe;
+mod stats;
 
-pub use probe::VirtType;
+use probe::VirtType;
 
+use crate::console::{self, ConsoleSession, ConsoleTarget, Sessions, CONSOLE_TTL};
 use crate::driver::{
     CallContext, ConsoleEndpoint, Drift, Driver, DriverError, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
     LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, StopMode, VmId, VmSpec, VolumeSpec,
@@ -32,7 +34,7 @@ use async_trait::async_trait;
 use domain::{domain_name, domain_xml, DomainParams, VmFiles};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tracing::{debug, info, warn};
 use virt::connect::Connect;
@@ -46,6 +48,8 @@ pub const GRACEFUL_STOP: Duration = Duration::from_secs(60);
 const DETACH_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a guest may take to boot. TCG boots of a full Debian take tens of seconds.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
+/// How many times a boot that stalled is tried.
+const BOOT_ATTEMPTS: u32 = 3;
 
 /// How the driver is set up.
 #[derive(Debug, Clone)]
@@ -59,11 +63,14 @@ pub struct LibvirtConfig {
 #[derive(Debug)]
 pub struct LibvirtDriver {
     conn: Arc<Connect>,
-    uri: String,
     images: ImageStore,
     vms: PathBuf,
     volumes: PathBuf,
     virt_type: VirtType,
+    /// Recent counters of every VM, for metrics.
+    history: Arc<stats::History>,
+    /// Open console sessions (tokens lead to a VM's VNC websocket).
+    consoles: Mutex<Sessions>,
 }
 
 /// A libvirt failure as a driver error.
@@ -104,23 +111,13 @@ impl LibvirtDriver {
         let conn = Arc::new(conn);
         let virt_type = probe::probe(conn.clone(), &images, &vms).await;
         info!(uri = %config.uri, virt_type = virt_type.as_str(), "libvirt driver connected");
-        Ok(LibvirtDriver { conn, uri: config.uri, images, vms, volumes, virt_type })
-    }
-
-    pub fn virt_type(&self) -> VirtType {
-        self.virt_type
-    }
-
-    pub fn uri(&self) -> &str {
-        &self.uri
+        let history = Arc::new(stats::History::default());
+        stats::spawn_sampler(conn.clone(), vms.clone(), history.clone());
+        Ok(LibvirtDriver { conn, images, vms, volumes, virt_type, history, consoles: Mutex::default() })
     }
 
     fn dir(&self, id: VmId) -> PathBuf {
         self.vms.join(id.to_string())
-    }
-
-    fn disk(&self, id: VmId) -> PathBuf {
-        self.dir(id).join("disk.qcow2")
     }
 
     fn volume(&self, id: i64) -> PathBuf {
@@ -206,11 +203,38 @@ impl LibvirtDriver {
         self.wait_booted(id, 0).await
     }
 
+    /// Waits for the guest to be ready; a boot that stalled (see `boot::wait_ready`) is
+    /// started over with a fresh QEMU process, up to [`BOOT_ATTEMPTS`] times.
     async fn wait_booted(&self, id: VmId, seen: usize) -> DriverResult<()> {
         let ip = self.public_ipv4(id);
-        let conn = self.conn.clone();
-        let alive = move || lookup(&conn, id).ok().flatten().is_some_and(|d| d.is_active().unwrap_or(false));
-        boot::wait_ready(self.ready_of(id), &self.serial_log(id), seen, ip.as_deref(), BOOT_TIMEOUT, alive).await
+        let mut seen = seen;
+        let mut attempt = 1;
+        loop {
+            let conn = self.conn.clone();
+            let alive = move || lookup(&conn, id).ok().flatten().is_some_and(|d| d.is_active().unwrap_or(false));
+            let result =
+                boot::wait_ready(self.ready_of(id), &self.serial_log(id), seen, ip.as_deref(), BOOT_TIMEOUT, alive)
+                    .await;
+            match result {
+                Err(e) if e.code == "boot_stalled" && attempt < BOOT_ATTEMPTS => {
+                    warn!(
+                        vm = id,
+                        attempt, "libvirt: the guest stalled while booting (a vCPU was never woken); starting it again"
+                    );
+                    let domain = self.existing(id).await?;
+                    self.call(move |_| {
+                        if domain.is_active().map_err(lv("domain state"))? {
+                            domain.destroy().map_err(lv("stopping the domain"))?;
+                        }
+                        domain.create().map_err(lv("starting the domain")).map(drop)
+                    })
+                    .await?;
+                    seen = 0; // a new process: a new serial log
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     async fn hard_stop(&self, id: VmId) -> DriverResult<()> {
@@ -771,6 +795,8 @@ impl Driver for LibvirtDriver {
             })
             .await?;
         }
+        self.history.forget(id);
+        self.consoles.lock().unwrap_or_else(PoisonError::into_inner).close_vm(id);
         match std::fs::remove_dir_all(self.dir(id)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -965,12 +991,48 @@ impl Driver for LibvirtDriver {
         Ok(())
     }
 
-    async fn console(&self, _id: VmId) -> DriverResult<ConsoleEndpoint> {
-        self.unsupported("open a console")
+    /// The running domain's VNC gets a fresh password that new connections may use for
+    /// [`CONSOLE_TTL`] (QEMU's password expiry; an open connection stays), and the
+    /// token leads to its websocket through Stratus's `/console/{token}` relay.
+    async fn console(&self, id: VmId) -> DriverResult<ConsoleEndpoint> {
+        debug!(vm = id, "libvirt: console");
+        let domain = self.existing(id).await?;
+        let password = console::new_password();
+        let valid_to = (chrono::Utc::now() + chrono::TimeDelta::from_std(CONSOLE_TTL).unwrap_or_default())
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string();
+        let secret = password.clone();
+        let websocket = self
+            .call(move |_| {
+                if !domain.is_active().map_err(lv("domain state"))? {
+                    return Err(DriverError::new("invalid_state", "the server is off: power it on to use its console"));
+                }
+                let xml = domain.get_xml_desc(0).map_err(lv("reading the domain"))?;
+                let ports = domain::vnc_ports(&xml)
+                    .ok_or_else(|| DriverError::new("hypervisor_error", "the domain has no VNC websocket"))?;
+                domain
+                    .update_device_flags(
+                        &domain::vnc_password_xml(ports, &secret, &valid_to),
+                        virt::sys::VIR_DOMAIN_AFFECT_LIVE,
+                    )
+                    .map_err(lv("setting the console password"))?;
+                Ok(format!("ws://127.0.0.1:{}", ports.1))
+            })
+            .await?;
+        let target = ConsoleTarget::Vnc { websocket };
+        let token = self.consoles.lock().unwrap_or_else(PoisonError::into_inner).open(id, password.clone(), target);
+        Ok(ConsoleEndpoint { wss_url: format!("/console/{token}"), password })
     }
 
-    async fn metrics(&self, _id: VmId, _query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {
-        self.unsupported("report metrics")
+    fn console_session(&self, token: &str) -> Option<ConsoleSession> {
+        self.consoles.lock().unwrap_or_else(PoisonError::into_inner).lookup(token)
+    }
+
+    /// Rates from the sampler's history plus a reading taken now (see [`stats`]).
+    async fn metrics(&self, id: VmId, query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {
+        let domain = self.existing(id).await?;
+        let now = self.call(move |_| Ok(stats::read(&domain))).await?;
+        Ok(self.history.series(id, query, Some(now)))
     }
 
     async fn load_balancer_metrics(&self, _id: i64, _query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {
@@ -979,12 +1041,5 @@ impl Driver for LibvirtDriver {
 
     async fn power_state(&self, id: VmId) -> DriverResult<PowerState> {
         Ok(if self.is_running(id).await? { PowerState::Running } else { PowerState::Off })
-    }
-}
-
-impl LibvirtDriver {
-    /// The disk file of a VM, for tests and `stratus doctor`.
-    pub fn disk_path(&self, id: VmId) -> PathBuf {
-        self.disk(id)
     }
 }

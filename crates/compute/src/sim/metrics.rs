@@ -8,12 +8,8 @@
 
 use super::noise::unit;
 use crate::driver::VmId;
-use crate::metrics::{MetricKind, MetricSeries, MetricsQuery};
+use crate::metrics::{sample_times, MetricKind, MetricSeries, MetricsQuery};
 use std::f64::consts::TAU;
-
-/// At most this many samples per series, whatever the query asks. The core caps queries
-/// (Hetzner: 500 samples); this only keeps a bad query from allocating without bound.
-pub(crate) const MAX_SAMPLES: u64 = 10_000;
 
 const DAY_SECS: f64 = 86_400.0;
 
@@ -76,20 +72,6 @@ fn kind_series(kind: MetricKind) -> &'static [(&'static str, Pick)] {
         MetricKind::RequestsPerSecond => &[("requests_per_second", |s| round2(s.pps_in / 8.0))],
         MetricKind::Bandwidth => &[("bandwidth.in", |s| s.net_bw_in), ("bandwidth.out", |s| s.net_bw_out)],
     }
-}
-
-/// `start`, `start + step`, ... up to and including `end`. A step too fine for
-/// [`MAX_SAMPLES`] is widened (as Hetzner widens steps past its own limit), so the
-/// whole range stays covered.
-pub(crate) fn sample_times(start: i64, end: i64, step: u32) -> Vec<i64> {
-    let Ok(span) = u64::try_from(end.saturating_sub(start)) else {
-        return Vec::new(); // end before start
-    };
-    let mut step = u64::from(step.max(1));
-    if span / step + 1 > MAX_SAMPLES {
-        step = span.div_ceil(MAX_SAMPLES - 1);
-    }
-    (0..=span / step).filter_map(|k| i64::try_from(k * step).ok()).map(|offset| start + offset).collect()
 }
 
 /// One instant of a VM's activity, all series at once so they stay consistent
@@ -198,23 +180,6 @@ mod tests {
 
     const RUNNING: VmLoad = VmLoad { id: 42, cores: 2, off_from: None };
     const T0: i64 = 1_700_000_000;
-
-    #[test]
-    fn sample_times_cover_the_range() {
-        assert_eq!(sample_times(0, 10, 5), vec![0, 5, 10]);
-        assert_eq!(sample_times(0, 9, 5), vec![0, 5]);
-        assert_eq!(sample_times(3, 3, 60), vec![3]);
-        assert_eq!(sample_times(10, 0, 5), Vec::<i64>::new());
-        assert_eq!(sample_times(0, 2, 0), vec![0, 1, 2], "step 0 counts as 1");
-    }
-
-    #[test]
-    fn sample_count_is_capped() {
-        let times = sample_times(0, 1_000_000, 1);
-        assert!(times.len() <= usize::try_from(MAX_SAMPLES).expect("fits"));
-        assert_eq!(times.first(), Some(&0));
-        assert!(times.last().is_some_and(|&t| t <= 1_000_000 && t > 1_000_000 - 200));
-    }
 
     #[test]
     fn series_names_follow_hetzner_in_query_order() {

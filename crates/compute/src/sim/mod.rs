@@ -32,7 +32,6 @@
 //!   with interfaces plugged in cannot be deleted. Device paths are Hetzner's
 //!   (`/dev/disk/by-id/scsi-0HC_Volume_<id>`).
 
-mod console;
 mod error;
 mod metrics;
 mod noise;
@@ -41,10 +40,11 @@ mod state;
 mod tests;
 mod timing;
 
-pub use console::CONSOLE_TTL;
+pub use crate::console::CONSOLE_TTL;
 pub use state::{SimSnapshot, SimVm, SimVolume};
 pub use timing::{ParseSimTimingError, SimTiming, SimTimings};
 
+use crate::console::{ConsoleSession, ConsoleTarget};
 use crate::driver::{
     CallContext, ConsoleEndpoint, DiskSpec, Drift, Driver, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
     LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, StopMode, VmId, VmSpec, VolumeSpec,
@@ -77,7 +77,7 @@ struct State {
     volumes: HashMap<i64, SimVolume>,
     networks: HashMap<i64, NetworkSpec>,
     load_balancers: HashMap<i64, LoadBalancerSpec>,
-    consoles: console::Sessions,
+    consoles: crate::console::Sessions,
 }
 
 impl State {
@@ -115,11 +115,9 @@ impl SimDriver {
         &self.timings
     }
 
-    /// The VM and VNC password of a console token from [`Driver::console`], while the
-    /// session is live ([`CONSOLE_TTL`]) and the VM exists. The API layer calls this when
-    /// a client opens `/console/{token}`.
-    pub fn console_session(&self, token: &str) -> Option<(VmId, String)> {
-        self.lock().consoles.lookup(token)
+    /// The VNC password of a live console token, for tests.
+    pub fn console_password(&self, token: &str) -> Option<String> {
+        self.lock().consoles.password(token)
     }
 
     /// A copy of the bookkeeping for one VM, for tests and diagnostics.
@@ -629,8 +627,14 @@ impl Driver for SimDriver {
         debug!(vm = id, "sim: console");
         let mut state = self.lock();
         state.vm(id)?;
-        let (token, password) = state.consoles.open(id);
+        let password = crate::console::new_password();
+        let token = state.consoles.open(id, password.clone(), ConsoleTarget::Echo);
         Ok(ConsoleEndpoint { wss_url: format!("/console/{token}"), password })
+    }
+
+    /// Sessions from [`Driver::console`], while live ([`CONSOLE_TTL`]) and the VM exists.
+    fn console_session(&self, token: &str) -> Option<ConsoleSession> {
+        self.lock().consoles.lookup(token)
     }
 
     async fn metrics(&self, id: VmId, query: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {

@@ -203,6 +203,9 @@ impl Driver for TestDriver {
     async fn console(&self, id: VmId) -> DriverResult<ConsoleEndpoint> {
         self.sim.console(id).await
     }
+    fn console_session(&self, token: &str) -> Option<stratus_compute::console::ConsoleSession> {
+        self.sim.console_session(token)
+    }
     async fn metrics(&self, id: VmId, q: &MetricsQuery) -> DriverResult<Vec<MetricSeries>> {
         self.sim.metrics(id, q).await
     }

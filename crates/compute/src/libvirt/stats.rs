@@ -1,0 +1,375 @@
+//! Server metrics from libvirt's domain statistics.
+//!
+//! libvirt gives counters at the instant asked (CPU time, the boot disk's requests and
+//! bytes); Hetzner's metrics are rates over time. So a sampler reads every VM's counters
+//! each [`SAMPLE_EVERY`] and keeps the last [`KEEP_SECS`] in memory, and a query turns
+//! consecutive samples into rates, averaged over each requested step.
+//!
+//! Gaps stay gaps: where no two samples bracket a time (before the VM existed, while
+//! Stratus was not running) the series has no point, rather than an invented zero. A VM
+//! that is off is sampled too, so its graph shows zero while it was off.
+//!
+//! Network series are empty: the NIC's passt backend keeps no counters libvirt can read
+//! (`virDomainInterfaceStats` needs a host tap device); the routed data plane brings them.
+
+use crate::driver::VmId;
+use crate::metrics::{MetricKind, MetricSeries, MetricsQuery};
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tracing::debug;
+use virt::connect::Connect;
+use virt::domain::Domain;
+
+/// How often every VM's counters are read.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
+/// How much history is kept per VM: Hetzner's graphs go back a day at most by default.
+const KEEP_SECS: f64 = 25.0 * 3600.0;
+/// Two samples further apart than this do not make a rate (Stratus was not sampling).
+const MAX_GAP_SECS: f64 = 3.0 * SAMPLE_EVERY.as_secs_f64();
+
+/// A VM's counters at one instant (monotonic while its QEMU process runs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub cpu_ns: u64,
+    pub read_requests: u64,
+    pub write_requests: u64,
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+}
+
+impl Counters {
+    /// `self - earlier`, or `None` when a counter went back (the VM's process restarted).
+    fn since(&self, earlier: &Counters) -> Option<Counters> {
+        Some(Counters {
+            cpu_ns: self.cpu_ns.checked_sub(earlier.cpu_ns)?,
+            read_requests: self.read_requests.checked_sub(earlier.read_requests)?,
+            write_requests: self.write_requests.checked_sub(earlier.write_requests)?,
+            read_bytes: self.read_bytes.checked_sub(earlier.read_bytes)?,
+            write_bytes: self.write_bytes.checked_sub(earlier.write_bytes)?,
+        })
+    }
+}
+
+/// One reading: `None` counters when the VM was off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Unix seconds.
+    pub at: f64,
+    pub counters: Option<Counters>,
+}
+
+/// Rates over one interval between two samples.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rates {
+    /// Percent where one busy core is 100, as in Hetzner's graphs.
+    cpu: f64,
+    iops_read: f64,
+    iops_write: f64,
+    bandwidth_read: f64,
+    bandwidth_write: f64,
+}
+
+impl Rates {
+    /// The rates between two samples, if they make one.
+    fn between(a: &Sample, b: &Sample) -> Option<Rates> {
+        let secs = b.at - a.at;
+        if secs <= 0.0 || secs > MAX_GAP_SECS {
+            return None;
+        }
+        let (Some(before), Some(after)) = (a.counters, b.counters) else {
+            return Some(Rates::default()); // off for at least part of it
+        };
+        // A restart in between: the counters began again from zero within it.
+        let delta = after.since(&before).unwrap_or(after);
+        let per_sec = |v: u64| v as f64 / secs;
+        Some(Rates {
+            cpu: delta.cpu_ns as f64 / (secs * 1e9) * 100.0,
+            iops_read: per_sec(delta.read_requests),
+            iops_write: per_sec(delta.write_requests),
+            bandwidth_read: per_sec(delta.read_bytes),
+            bandwidth_write: per_sec(delta.write_bytes),
+        })
+    }
+}
+
+type Pick = fn(&Rates) -> f64;
+
+/// Hetzner's series names for each kind a VM has, and which rate they show.
+fn kind_series(kind: MetricKind) -> &'static [(&'static str, Option<Pick>)] {
+    match kind {
+        MetricKind::Cpu => &[("cpu", Some(|r| r.cpu))],
+        MetricKind::Disk => &[
+            ("disk.0.iops.read", Some(|r| r.iops_read)),
+            ("disk.0.iops.write", Some(|r| r.iops_write)),
+            ("disk.0.bandwidth.read", Some(|r| r.bandwidth_read)),
+            ("disk.0.bandwidth.write", Some(|r| r.bandwidth_write)),
+        ],
+        MetricKind::Network => &[
+            ("network.0.pps.in", None),
+            ("network.0.pps.out", None),
+            ("network.0.bandwidth.in", None),
+            ("network.0.bandwidth.out", None),
+        ],
+        // Load balancer kinds: a VM has none.
+        MetricKind::OpenConnections
+        | MetricKind::ConnectionsPerSecond
+        | MetricKind::RequestsPerSecond
+        | MetricKind::Bandwidth => &[],
+    }
+}
+
+/// Every VM's recent samples.
+#[derive(Debug, Default)]
+pub struct History {
+    vms: Mutex<HashMap<VmId, VecDeque<Sample>>>,
+}
+
+impl History {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<VmId, VecDeque<Sample>>> {
+        // The map stays consistent whatever a panicking holder did: every change is one push or pop.
+        self.vms.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a sample (in time order), dropping what is older than the history kept.
+    pub fn record(&self, vm: VmId, sample: Sample) {
+        let mut vms = self.lock();
+        let samples = vms.entry(vm).or_default();
+        if samples.back().is_some_and(|last| last.at >= sample.at) {
+            return;
+        }
+        samples.push_back(sample);
+        while samples.front().is_some_and(|first| first.at < sample.at - KEEP_SECS) {
+            samples.pop_front();
+        }
+    }
+
+    /// Drops a deleted VM's history.
+    pub fn forget(&self, vm: VmId) {
+        self.lock().remove(&vm);
+    }
+
+    /// The series `query` asks for, from the samples kept plus `now` (a reading taken for
+    /// this query, so the latest seconds count too).
+    pub fn series(&self, vm: VmId, query: &MetricsQuery, now: Option<Sample>) -> Vec<MetricSeries> {
+        let mut samples: Vec<Sample> = self.lock().get(&vm).map(|s| s.iter().copied().collect()).unwrap_or_default();
+        if let Some(now) = now {
+            if samples.last().is_none_or(|last| last.at < now.at) {
+                samples.push(now);
+            }
+        }
+        let intervals: Vec<(f64, f64, Rates)> =
+            samples.windows(2).filter_map(|w| Rates::between(&w[0], &w[1]).map(|r| (w[0].at, w[1].at, r))).collect();
+        let times = crate::metrics::sample_times(query.start.timestamp(), query.end.timestamp(), query.step);
+        // Each point averages the rates over the step that ends at it (at least one
+        // sampling interval, so a fine step still finds data).
+        let window = f64::from(query.step).max(SAMPLE_EVERY.as_secs_f64());
+        let points: Vec<(f64, Option<Rates>)> =
+            times.iter().map(|&t| (t as f64, average(&intervals, t as f64 - window, t as f64))).collect();
+        let mut kinds: Vec<MetricKind> = Vec::new();
+        for kind in &query.kinds {
+            if !kinds.contains(kind) {
+                kinds.push(*kind);
+            }
+        }
+        let mut out = Vec::new();
+        for kind in kinds {
+            for &(name, pick) in kind_series(kind) {
+                let values = match pick {
+                    Some(pick) => points.iter().filter_map(|&(t, r)| r.map(|r| (t, round2(pick(&r))))).collect(),
+                    None => Vec::new(),
+                };
+                out.push(MetricSeries { name: name.to_owned(), values });
+            }
+        }
+        out
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// The time-weighted average of the rates of `intervals` (sorted, not overlapping)
+/// over `[from, to]`, or `None` when none of them covers any of it.
+fn average(intervals: &[(f64, f64, Rates)], from: f64, to: f64) -> Option<Rates> {
+    let first = intervals.partition_point(|&(_, end, _)| end <= from);
+    let mut sum = Rates::default();
+    let mut covered = 0.0;
+    for &(start, end, rates) in intervals[first..].iter().take_while(|&&(start, _, _)| start < to) {
+        let overlap = end.min(to) - start.max(from);
+        if overlap <= 0.0 {
+            continue;
+        }
+        covered += overlap;
+        sum.cpu += rates.cpu * overlap;
+        sum.iops_read += rates.iops_read * overlap;
+        sum.iops_write += rates.iops_write * overlap;
+        sum.bandwidth_read += rates.bandwidth_read * overlap;
+        sum.bandwidth_write += rates.bandwidth_write * overlap;
+    }
+    (covered > 0.0).then(|| Rates {
+        cpu: sum.cpu / covered,
+        iops_read: sum.iops_read / covered,
+        iops_write: sum.iops_write / covered,
+        bandwidth_read: sum.bandwidth_read / covered,
+        bandwidth_write: sum.bandwidth_write / covered,
+    })
+}
+
+fn unix_now() -> f64 {
+    chrono::Utc::now().timestamp_micros() as f64 / 1e6
+}
+
+/// A domain's reading now (blocking libvirt calls).
+pub fn read(domain: &Domain) -> Sample {
+    let at = unix_now();
+    let counters = (|| {
+        if !domain.is_active().ok()? {
+            return None;
+        }
+        let cpu_ns = domain.get_info().ok()?.cpu_time;
+        // The boot disk (`vda`, as the domain XML names it).
+        let disk = domain.get_block_stats("vda").ok()?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Some(Counters {
+            cpu_ns,
+            read_requests: n(disk.rd_req),
+            write_requests: n(disk.wr_req),
+            read_bytes: n(disk.rd_bytes),
+            write_bytes: n(disk.wr_bytes),
+        })
+    })();
+    Sample { at, counters }
+}
+
+/// Reads every VM of this data directory (a `vms/<id>` folder next to a `stratus-<id>`
+/// domain; another installation's domains are left alone) each [`SAMPLE_EVERY`].
+pub fn spawn_sampler(conn: Arc<Connect>, vms: PathBuf, history: Arc<History>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SAMPLE_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let (conn, vms, history) = (conn.clone(), vms.clone(), history.clone());
+            if let Err(e) = tokio::task::spawn_blocking(move || sample_all(&conn, &vms, &history)).await {
+                debug!(error = %e, "libvirt: sampling failed");
+            }
+        }
+    });
+}
+
+fn sample_all(conn: &Connect, vms: &Path, history: &History) {
+    let Ok(domains) = conn.list_all_domains(0) else { return };
+    for domain in domains {
+        let Some(id) = domain.get_name().ok().and_then(|n| n.strip_prefix("stratus-")?.parse::<VmId>().ok()) else {
+            continue;
+        };
+        if vms.join(id.to_string()).is_dir() {
+            history.record(id, read(&domain));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn running(at: f64, cpu_s: u64, reads: u64, written: u64) -> Sample {
+        Sample {
+            at,
+            counters: Some(Counters {
+                cpu_ns: cpu_s * 1_000_000_000,
+                read_requests: reads,
+                write_requests: reads * 2,
+                read_bytes: reads * 4096,
+                write_bytes: written,
+            }),
+        }
+    }
+
+    fn query(kinds: Vec<MetricKind>, start: i64, end: i64, step: u32) -> MetricsQuery {
+        MetricsQuery {
+            kinds,
+            start: Utc.timestamp_opt(start, 0).unwrap(),
+            end: Utc.timestamp_opt(end, 0).unwrap(),
+            step,
+        }
+    }
+
+    #[test]
+    fn counters_become_rates_per_step() {
+        let h = History::default();
+        // One core busy from 1000 s to 1020 s, idle after; 10 reads and 1 MiB written per 10 s.
+        h.record(1, running(1000.0, 0, 0, 0));
+        h.record(1, running(1010.0, 10, 10, 1 << 20));
+        h.record(1, running(1020.0, 20, 20, 2 << 20));
+        h.record(1, running(1030.0, 20, 30, 3 << 20));
+        let series = h.series(1, &query(vec![MetricKind::Cpu, MetricKind::Disk], 1010, 1030, 10), None);
+        let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["cpu", "disk.0.iops.read", "disk.0.iops.write", "disk.0.bandwidth.read", "disk.0.bandwidth.write"]
+        );
+        assert_eq!(series[0].values, [(1010.0, 100.0), (1020.0, 100.0), (1030.0, 0.0)]);
+        assert_eq!(series[1].values, [(1010.0, 1.0), (1020.0, 1.0), (1030.0, 1.0)]);
+        assert_eq!(series[2].values[0], (1010.0, 2.0));
+        assert_eq!(series[3].values[0], (1010.0, 4096.0));
+        assert_eq!(series[4].values[0], (1010.0, 104_857.6));
+        // A coarser step averages: 20 s windows ending at 1010 and 1030.
+        let coarse = h.series(1, &query(vec![MetricKind::Cpu], 1010, 1030, 20), None);
+        assert_eq!(coarse[0].values, [(1010.0, 100.0), (1030.0, 50.0)]);
+    }
+
+    #[test]
+    fn gaps_have_no_points_and_off_is_zero() {
+        let h = History::default();
+        h.record(1, running(1000.0, 0, 0, 0));
+        h.record(1, running(1010.0, 5, 0, 0));
+        // Stratus not sampling for a minute: no rate across the gap.
+        h.record(1, running(1070.0, 65, 0, 0));
+        h.record(1, Sample { at: 1080.0, counters: None });
+        let cpu = h.series(1, &query(vec![MetricKind::Cpu], 1000, 1080, 10), None).remove(0).values;
+        let times: Vec<f64> = cpu.iter().map(|&(t, _)| t).collect();
+        assert_eq!(times, [1010.0, 1080.0], "points only where samples bracket them");
+        assert_eq!(cpu[0].1, 50.0);
+        assert_eq!(cpu[1].1, 0.0, "off");
+        // Before any sample, and for a VM never sampled: nothing.
+        assert!(h.series(1, &query(vec![MetricKind::Cpu], 900, 990, 10), None)[0].values.is_empty());
+        assert!(h.series(2, &query(vec![MetricKind::Cpu], 1000, 1080, 10), None)[0].values.is_empty());
+    }
+
+    #[test]
+    fn a_restart_between_samples_counts_from_zero() {
+        let h = History::default();
+        h.record(1, running(1000.0, 50, 0, 0));
+        h.record(1, running(1010.0, 2, 0, 0)); // the process started again
+        let cpu = h.series(1, &query(vec![MetricKind::Cpu], 1010, 1010, 10), None).remove(0).values;
+        assert_eq!(cpu, [(1010.0, 20.0)]);
+    }
+
+    #[test]
+    fn the_reading_of_the_query_counts_and_old_samples_go() {
+        let h = History::default();
+        h.record(1, running(1000.0, 0, 0, 0));
+        let now = running(1005.0, 5, 0, 0);
+        let cpu = h.series(1, &query(vec![MetricKind::Cpu], 1005, 1005, 1), Some(now)).remove(0).values;
+        assert_eq!(cpu, [(1005.0, 100.0)]);
+        h.record(1, running(1000.0 + KEEP_SECS + 1.0, 0, 0, 0));
+        assert_eq!(h.lock()[&1].len(), 1, "the first sample is past what is kept");
+        h.forget(1);
+        assert!(h.lock().is_empty());
+    }
+
+    #[test]
+    fn network_series_are_present_and_empty() {
+        let h = History::default();
+        h.record(1, running(1000.0, 0, 0, 0));
+        h.record(1, running(1010.0, 1, 0, 0));
+        let net = h.series(1, &query(vec![MetricKind::Network, MetricKind::Network], 1000, 1010, 10), None);
+        assert_eq!(net.len(), 4, "duplicates ignored");
+        assert!(net.iter().all(|s| s.name.starts_with("network.0.") && s.values.is_empty()));
+    }
+}
