@@ -35,6 +35,19 @@ pub struct MetricsQuery {
     pub step: u32,
 }
 
+impl MetricsQuery {
+    /// The kinds asked for, in the order asked, each once.
+    pub fn distinct_kinds(&self) -> Vec<MetricKind> {
+        let mut kinds: Vec<MetricKind> = Vec::new();
+        for kind in &self.kinds {
+            if !kinds.contains(kind) {
+                kinds.push(*kind);
+            }
+        }
+        kinds
+    }
+}
+
 /// One named series of `(unix seconds, value)` samples.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricSeries {

@@ -167,14 +167,8 @@ impl History {
         let window = f64::from(query.step).max(SAMPLE_EVERY.as_secs_f64());
         let points: Vec<(f64, Option<Rates>)> =
             times.iter().map(|&t| (t as f64, average(&intervals, t as f64 - window, t as f64))).collect();
-        let mut kinds: Vec<MetricKind> = Vec::new();
-        for kind in &query.kinds {
-            if !kinds.contains(kind) {
-                kinds.push(*kind);
-            }
-        }
         let mut out = Vec::new();
-        for kind in kinds {
+        for kind in query.distinct_kinds() {
             for &(name, pick) in kind_series(kind) {
                 let values = match pick {
                     Some(pick) => points.iter().filter_map(|&(t, r)| r.map(|r| (t, round2(pick(&r))))).collect(),

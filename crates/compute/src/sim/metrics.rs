@@ -26,14 +26,8 @@ pub(crate) struct VmLoad {
 pub(crate) fn series(vm: VmLoad, query: &MetricsQuery) -> Vec<MetricSeries> {
     let times = sample_times(query.start.timestamp(), query.end.timestamp(), query.step);
     let samples: Vec<Sample> = times.iter().map(|&ts| Sample::at(vm, ts)).collect();
-    let mut kinds: Vec<MetricKind> = Vec::new();
-    for kind in &query.kinds {
-        if !kinds.contains(kind) {
-            kinds.push(*kind);
-        }
-    }
     let mut out = Vec::new();
-    for kind in kinds {
+    for kind in query.distinct_kinds() {
         for &(name, pick) in kind_series(kind) {
             let values = times
                 .iter()
