@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs, idempotently (fast when everything is there):
 #   Debian packages: hcloud-cli (the real `hcloud` CLI), jq, openssh-client (ssh-keygen), curl,
-#   openssl (test certificates and a local CA)
+#   openssl (test certificates and a local CA), sshpass (password logins into VMs)
 #   libvirt, QEMU and passt from bookworm-backports (enabled if needed), with the daemons started
 #   and net.ipv4.ip_unprivileged_port_start lowered to 22 (skip with STRATUS_SETUP_NO_LIBVIRT=1)
 #   Rust components: rustfmt, clippy
@@ -20,7 +20,7 @@ if [[ $(id -u) -ne 0 ]] && command -v sudo >/dev/null; then
 fi
 
 # --- Debian packages -------------------------------------------------------------------------
-APT_PKGS=(hcloud-cli jq openssh-client curl ca-certificates openssl)
+APT_PKGS=(hcloud-cli jq openssh-client curl ca-certificates openssl sshpass)
 missing=()
 if command -v dpkg-query >/dev/null; then
 	for p in "${APT_PKGS[@]}"; do
@@ -50,8 +50,10 @@ command -v hcloud >/dev/null || { echo "[setup] hcloud CLI still missing" >&2; e
 # --- libvirt and QEMU (the libvirt driver and its tests) -------------------------------------
 # From bookworm-backports: libvirt 11.3 and QEMU 10.0.2, matching the preinstalled qemu-utils
 # (bookworm's own QEMU conflicts with it); passt is libvirt's user-mode network backend;
-# noVNC is the browser console `serve` serves at /novnc/.
-VIRT_PKGS=(libvirt-daemon-system libvirt-clients qemu-system-x86 passt libvirt-dev novnc)
+# noVNC is the browser console `serve` serves at /novnc/; Chromium and its WebDriver open it in
+# the console test (those two come from bookworm itself); xfsprogs formats xfs volumes; the ISO test makes its ISO with xorriso;
+# mmdebstrap builds the debian-12 image.
+VIRT_PKGS=(libvirt-daemon-system libvirt-clients qemu-system-x86 passt libvirt-dev novnc chromium chromium-driver xfsprogs xorriso mmdebstrap)
 if [[ -z ${STRATUS_SETUP_NO_LIBVIRT:-} ]] && command -v apt-get >/dev/null; then
 	virt_missing=()
 	for p in "${VIRT_PKGS[@]}"; do

@@ -173,6 +173,17 @@ pub enum PowerState {
     Off,
 }
 
+/// Who may log in to the rescue system a VM boots next (`set_rescue`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RescueSpec {
+    /// OpenSSH public keys.
+    pub ssh_keys: Vec<String>,
+    /// The root password `enable_rescue` answers with. Without it and without keys the
+    /// rescue system armed last is armed again: the undo of disabling, when the records no
+    /// longer hold the password.
+    pub root_password: Option<String>,
+}
+
 /// How to stop a VM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -284,9 +295,9 @@ pub trait Driver: Send + Sync + std::fmt::Debug {
     async fn snapshot(&self, id: VmId, image_id: i64, ctx: &CallContext<'_>) -> DriverResult<f64>;
     /// Removes an image's data (undo of `snapshot`, image deletion).
     async fn delete_snapshot(&self, image_id: i64, ctx: &CallContext<'_>) -> DriverResult<()>;
-    /// Arms (or disarms) booting into a rescue system with these keys on the next boot.
-    async fn set_rescue(&self, id: VmId, enabled: bool, ssh_keys: &[String], ctx: &CallContext<'_>)
-        -> DriverResult<()>;
+    /// Arms (`Some`) or disarms (`None`) booting into a rescue system on the next boot
+    /// (start, reboot or reset); that boot disarms it, so the one after is a normal one.
+    async fn set_rescue(&self, id: VmId, rescue: Option<&RescueSpec>, ctx: &CallContext<'_>) -> DriverResult<()>;
     /// Inserts (`Some`) or ejects (`None`) an ISO in the VM's virtual drive.
     async fn set_iso(&self, id: VmId, iso: Option<&str>, ctx: &CallContext<'_>) -> DriverResult<()>;
     /// Sets the root password in the running guest.

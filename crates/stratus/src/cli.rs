@@ -49,8 +49,23 @@ pub enum Command {
     /// Build, import and list the images servers boot from (the libvirt driver)
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Check whether this host can run real servers (libvirt, KVM or TCG, tools, images,
+    /// noVNC); exits non-zero when a check fails
+    Doctor(DoctorArgs),
     #[command(flatten)]
     Admin(AdminCommand),
+}
+
+/// What `stratus doctor` checks: the settings `serve` would use (flags, `STRATUS_*`, the
+/// config file).
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// The libvirt connection to check [default: qemu:///system]
+    #[arg(long, env = "STRATUS_LIBVIRT_URI", value_name = "URI")]
+    pub libvirt_uri: Option<String>,
+    /// noVNC's files [default: /usr/share/novnc]
+    #[arg(long, env = "STRATUS_NOVNC_DIR", value_name = "DIR")]
+    pub novnc_dir: Option<PathBuf>,
 }
 
 /// The commands that manage a data directory, with or without a server running on it.
@@ -301,6 +316,16 @@ pub enum ImageCommand {
         /// The image's name in the catalogue (`--image NAME` on create)
         #[arg(long)]
         name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Import an ISO file for servers' virtual CD drives (`attach_iso`) into DATA/isos
+    /// and add it to the catalogue's ISOs
+    ImportIso {
+        file: PathBuf,
+        /// The ISO's name in the catalogue [default: the file's name]
+        #[arg(long)]
+        name: Option<String>,
         #[arg(long)]
         description: Option<String>,
     },

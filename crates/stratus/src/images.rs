@@ -8,7 +8,7 @@ use crate::admin::{self, AdminError};
 use crate::cli::{Format, GlobalArgs, ImageCommand};
 use crate::settings::{self, FileConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-use stratus_compute::images::{build, ImageError, ImageStore, StoredImage};
+use stratus_compute::images::{build, ImageError, ImageStore, IsoStore, StoredImage};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImagesError {
@@ -25,8 +25,8 @@ pub enum ImagesError {
 }
 
 pub async fn command(global: &GlobalArgs, command: ImageCommand) -> Result<(), ImagesError> {
-    let file = FileConfig::from_args(global)?;
-    let store = ImageStore::new(&settings::data_dir(global, &file));
+    let file_config = FileConfig::from_args(global)?;
+    let store = ImageStore::new(&settings::data_dir(global, &file_config));
     match command {
         ImageCommand::Build { recipe } => {
             let image = tokio::task::spawn_blocking(move || {
@@ -44,6 +44,27 @@ pub async fn command(global: &GlobalArgs, command: ImageCommand) -> Result<(), I
             let image = tokio::task::spawn_blocking(move || store.import(&file, &name, &description)).await??;
             println!("imported image {} into {}", image.manifest.name, image.dir.display());
             register(global, &image).await?;
+        }
+        ImageCommand::ImportIso { file, name, description } => {
+            let name = match name {
+                Some(name) => name,
+                None => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            };
+            let description = description.unwrap_or_else(|| format!("Imported from {}", file.display()));
+            let isos = IsoStore::new(&settings::data_dir(global, &file_config));
+            let path = tokio::task::spawn_blocking({
+                let name = name.clone();
+                move || isos.import(&file, &name)
+            })
+            .await??;
+            println!("imported ISO {name} into {}", path.display());
+            let request = AdminRequest::IsoRegister { name: name.clone(), description };
+            let registered: ImageRegistered = serde_json::from_value(admin::send(global, request).await?)?;
+            if registered.added {
+                println!("added catalogue ISO {name} (id {})", registered.id);
+            } else {
+                println!("catalogue ISO {name} (id {}) is now backed by this file", registered.id);
+            }
         }
         ImageCommand::List { format } => {
             let images = tokio::task::spawn_blocking(move || store.list()).await??;

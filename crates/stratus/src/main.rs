@@ -8,6 +8,8 @@ mod cli;
 mod console;
 /// The data directory's layout and lock.
 mod datadir;
+/// `stratus doctor`: can this host run servers.
+mod doctor;
 /// `stratus image`: the image store.
 mod images;
 /// Log output.
@@ -68,6 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve::run(settings::ServeSettings::load(&cli.global, &args, file)?).await?;
         }
         Command::Image(command) => images::command(&cli.global, command).await?,
+        Command::Doctor(args) => doctor::run(&cli.global, &args).await?,
         Command::Admin(command) => admin::command(&cli.global, command).await?,
     }
     Ok(())

@@ -3,7 +3,9 @@
 //! unpacking them into a folder. Nothing but Debian's archive is used, so a build works
 //! wherever apt does.
 
-use super::{io, run, small, ImageError, ImageStore, StoredImage};
+use super::{debian, io, run, small, Boot, ImageError, ImageStore, Manifest, Ready, StoredImage};
+use chrono::Utc;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -20,6 +22,7 @@ pub trait BuildProgress {
 pub fn build(store: &ImageStore, recipe: &str, progress: &dyn BuildProgress) -> Result<StoredImage, ImageError> {
     match recipe {
         small::NAME => small::build(store, progress),
+        debian::NAME => debian::build(store, progress),
         other => Err(ImageError::Recipe(other.to_owned())),
     }
 }
@@ -103,6 +106,86 @@ pub(crate) fn unpack(debs: &[PathBuf], root: &Path, progress: &dyn BuildProgress
     for deb in debs {
         run(Command::new("dpkg-deb").arg("-x").arg(deb).arg(root))?;
         progress.advance(1);
+    }
+    Ok(())
+}
+
+/// What a directly booted image says of itself (the rest of its manifest is fixed).
+pub(crate) struct KernelImage<'a> {
+    pub name: &'a str,
+    pub description: String,
+    pub cmdline: &'a str,
+    pub ready: Ready,
+    pub os_flavor: &'a str,
+    pub os_version: Option<&'a str>,
+}
+
+/// Makes `root` an ext4 filesystem of `size` in the file `raw` (mke2fs copies the tree
+/// in: no mount, no loop device).
+pub(crate) fn root_filesystem(root: &Path, raw: &Path, size: &str) -> Result<(), ImageError> {
+    run(Command::new("mke2fs")
+        .args(["-q", "-t", "ext4", "-L", "stratus-root", "-E", "root_owner=0:0", "-d"])
+        .arg(root)
+        .arg("-F")
+        .arg(raw)
+        .arg(size))?;
+    Ok(())
+}
+
+/// Writes a build (the root filesystem as qcow2, the kernel and the initramfs) and makes
+/// it the image's current one; a failure leaves no build behind.
+pub(crate) fn publish_kernel_image(
+    store: &ImageStore,
+    raw: &Path,
+    kernel: &Path,
+    initrd: &Path,
+    image: KernelImage,
+    progress: &dyn BuildProgress,
+) -> Result<StoredImage, ImageError> {
+    progress.stage("writing the image", 3);
+    let dir = store.stage(image.name)?;
+    let result = (|| {
+        run(Command::new("qemu-img").args(["convert", "-O", "qcow2"]).arg(raw).arg(dir.join("disk.qcow2")))?;
+        progress.advance(1);
+        copy_public(kernel, &dir.join("vmlinuz"))?;
+        copy_public(initrd, &dir.join("initrd.img"))?;
+        progress.advance(1);
+        let manifest = Manifest {
+            name: image.name.into(),
+            description: image.description,
+            disk: "disk.qcow2".into(),
+            boot: Boot::Kernel { kernel: "vmlinuz".into(), initrd: "initrd.img".into(), cmdline: image.cmdline.into() },
+            ready: image.ready,
+            created: Utc::now(),
+            os_flavor: image.os_flavor.into(),
+            os_version: image.os_version.map(str::to_owned),
+        };
+        let stored = store.publish(&dir, &manifest)?;
+        progress.advance(1);
+        Ok(stored)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+/// Kernel and initramfs are Debian's and Stratus's, nothing secret: readable by
+/// libvirt's QEMU whichever user owns them.
+fn copy_public(from: &Path, to: &Path) -> Result<(), ImageError> {
+    std::fs::copy(from, to).map_err(io(from))?;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o644)).map_err(io(to))
+}
+
+/// Writes Stratus's files into a root filesystem: (path below `root`, mode, contents).
+pub(crate) fn write_files(root: &Path, files: &[(&str, u32, &str)]) -> Result<(), ImageError> {
+    for &(path, mode, contents) in files {
+        let file = root.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        std::fs::write(&file, contents).map_err(io(&file))?;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).map_err(io(&file))?;
     }
     Ok(())
 }

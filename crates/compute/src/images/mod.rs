@@ -11,9 +11,12 @@
 //! libvirt driver).
 
 pub mod build;
+mod debian;
+mod isos;
 mod seed;
 mod small;
 
+pub use isos::IsoStore;
 pub use seed::{write_seed, Seed};
 
 use chrono::{DateTime, Utc};
@@ -22,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The recipes `stratus image build` knows.
-pub const RECIPES: [&str; 1] = [small::NAME];
+pub const RECIPES: [&str; 2] = [small::NAME, debian::NAME];
 
 /// How a VM boots from an image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,11 +1,13 @@
-//! The `small` image: Debian's cloud kernel, busybox, dropbear and e2fsprogs, with a
+//! The `small` image: Debian's cloud kernel, busybox, dropbear, e2fsprogs and QEMU's guest agent, with a
 //! tiny init that applies the NoCloud seed (hostname, SSH keys, root password, user-data
 //! scripts). It boots to SSH in a few seconds under TCG, which is what tests need; the
 //! shell scripts it runs are in `small/`.
 
-use super::build::{closure, depends_of, download, unpack, BuildProgress, Scratch};
-use super::{io, run, Boot, ImageError, ImageStore, Manifest, Ready, StoredImage};
-use chrono::Utc;
+use super::build::{
+    closure, depends_of, download, publish_kernel_image, root_filesystem, unpack, write_files, BuildProgress,
+    KernelImage, Scratch,
+};
+use super::{io, run, ImageError, ImageStore, Ready, StoredImage};
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
@@ -18,8 +20,8 @@ const ROOT_SIZE: &str = "1G";
 
 /// Loaded by the initramfs in this order (the cloud kernel has them as modules): virtio
 /// for disks and network, FAT for the seed, the ACPI button and evdev for the power
-/// button that libvirt's shutdown presses.
-const MODULES: [&str; 15] = [
+/// button that libvirt's shutdown presses, virtio's console for the guest agent's port.
+const MODULES: [&str; 16] = [
     "virtio_ring",
     "virtio",
     "virtio_pci_modern_dev",
@@ -29,6 +31,7 @@ const MODULES: [&str; 15] = [
     "net_failover",
     "virtio_net",
     "virtio_blk",
+    "virtio_console",
     "fat",
     "vfat",
     "nls_cp437",
@@ -37,11 +40,12 @@ const MODULES: [&str; 15] = [
     "evdev",
 ];
 
-/// The Debian packages the root filesystem is made of (with their dependencies).
-const PACKAGES: [&str; 3] = ["busybox-static", "dropbear-bin", "e2fsprogs"];
+/// The Debian packages the root filesystem is made of (with their dependencies); QEMU's
+/// guest agent sets the root password for `reset_password`, as on Hetzner.
+const PACKAGES: [&str; 4] = ["busybox-static", "dropbear-bin", "e2fsprogs", "qemu-guest-agent"];
 
 /// Files of the root filesystem: (path, mode, contents).
-const FILES: [(&str, u32, &str); 14] = [
+const FILES: [(&str, u32, &str); 15] = [
     ("etc/inittab", 0o644, include_str!("small/inittab")),
     ("etc/init.d/rcS", 0o755, include_str!("small/rcS.sh")),
     ("etc/init.d/rcK", 0o755, include_str!("small/rcK.sh")),
@@ -50,6 +54,7 @@ const FILES: [(&str, u32, &str); 14] = [
     ("usr/lib/stratus/run-user-data", 0o755, include_str!("small/run-user-data.sh")),
     ("usr/share/udhcpc/default.script", 0o755, include_str!("small/udhcpc.sh")),
     ("usr/bin/cloud-init", 0o755, include_str!("small/cloud-init.sh")),
+    ("usr/sbin/chpasswd", 0o755, include_str!("small/chpasswd.sh")),
     ("etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\n"),
     // `*`: no password until the seed sets one; key logins work (`!` would lock them).
     ("etc/shadow", 0o600, "root:*:19000:0:99999:7:::\n"),
@@ -82,46 +87,22 @@ pub fn build(store: &ImageStore, progress: &dyn BuildProgress) -> Result<StoredI
     let version = kernel_package.trim_start_matches("linux-image-");
     let initrd = initramfs(&root, &kernel_tree.join("lib/modules").join(version))?;
     progress.advance(1);
+    let initrd_file = work.join("initrd.img");
+    std::fs::write(&initrd_file, &initrd).map_err(io(&initrd_file))?;
     let raw = work.join("root.raw");
-    run(Command::new("mke2fs")
-        .args(["-q", "-t", "ext4", "-L", "stratus-root", "-E", "root_owner=0:0", "-d"])
-        .arg(&root)
-        .arg("-F")
-        .arg(&raw)
-        .arg(ROOT_SIZE))?;
+    root_filesystem(&root, &raw, ROOT_SIZE)?;
     progress.advance(1);
 
-    progress.stage("writing the image", 3);
-    let dir = store.stage(NAME)?;
-    let result = (|| {
-        run(Command::new("qemu-img").args(["convert", "-O", "qcow2"]).arg(&raw).arg(dir.join("disk.qcow2")))?;
-        progress.advance(1);
-        let vmlinuz = kernel_tree.join("boot").join(format!("vmlinuz-{version}"));
-        copy_public(&vmlinuz, &dir.join("vmlinuz"))?;
-        write_public(&dir.join("initrd.img"), &initrd)?;
-        progress.advance(1);
-        let manifest = Manifest {
-            name: NAME.into(),
-            description: format!("Small test image: busybox and dropbear on {kernel_package}"),
-            disk: "disk.qcow2".into(),
-            boot: Boot::Kernel {
-                kernel: "vmlinuz".into(),
-                initrd: "initrd.img".into(),
-                cmdline: "console=tty0 console=ttyS0,115200 quiet".into(),
-            },
-            ready: Ready::SerialMarker,
-            created: Utc::now(),
-            os_flavor: "unknown".into(),
-            os_version: None,
-        };
-        let image = store.publish(&dir, &manifest)?;
-        progress.advance(1);
-        Ok(image)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-    result
+    let vmlinuz = kernel_tree.join("boot").join(format!("vmlinuz-{version}"));
+    let image = KernelImage {
+        name: NAME,
+        description: format!("Small test image: busybox and dropbear on {kernel_package}"),
+        cmdline: "console=tty0 console=ttyS0,115200 quiet",
+        ready: Ready::SerialMarker,
+        os_flavor: "unknown",
+        os_version: None,
+    };
+    publish_kernel_image(store, &raw, &vmlinuz, &initrd_file, image, progress)
 }
 
 /// busybox's applets as links, Stratus's boot scripts, and the folders init expects.
@@ -137,14 +118,7 @@ fn assemble_root(root: &Path) -> Result<(), ImageError> {
         }
         symlink("/bin/busybox", &link).map_err(io(&link))?;
     }
-    for (path, mode, contents) in FILES {
-        let file = root.join(path);
-        if let Some(parent) = file.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
-        }
-        std::fs::write(&file, contents).map_err(io(&file))?;
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).map_err(io(&file))?;
-    }
+    write_files(root, &FILES)?;
     for dir in ["proc", "sys", "dev", "run", "tmp", "root", "var/lib/cloud", "var/log", "etc/dropbear", "mnt"] {
         let d = root.join(dir);
         std::fs::create_dir_all(&d).map_err(io(&d))?;
@@ -197,18 +171,6 @@ fn find_module(dir: &Path, module: &str) -> Result<std::path::PathBuf, ImageErro
         }
     }
     Err(ImageError::Invalid(format!("the kernel package has no module {module}")))
-}
-
-/// Kernel and initramfs are Debian's and Stratus's, nothing secret: readable by
-/// libvirt's QEMU whichever user owns them.
-fn copy_public(from: &Path, to: &Path) -> Result<(), ImageError> {
-    std::fs::copy(from, to).map_err(io(from))?;
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o644)).map_err(io(to))
-}
-
-fn write_public(to: &Path, bytes: &[u8]) -> Result<(), ImageError> {
-    std::fs::write(to, bytes).map_err(io(to))?;
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o644)).map_err(io(to))
 }
 
 /// A writer of the `newc` cpio format the kernel unpacks an initramfs from.

@@ -5,7 +5,7 @@ use crate::driver::{DriverError, DriverResult};
 use crate::images::{Ready, READY_MARKER};
 use std::path::Path;
 use std::time::Duration;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How often the serial log and the SSH port are looked at.
 const POLL: Duration = Duration::from_millis(100);
@@ -33,15 +33,29 @@ fn stalls(serial_log: &Path) -> usize {
     std::fs::read(serial_log).map_or(0, |bytes| String::from_utf8_lossy(&bytes).matches("detected stall").count())
 }
 
-/// Whether an SSH server answers with its banner at `ip:22`.
-async fn ssh_banner(ip: &str) -> bool {
-    let Ok(Ok(mut stream)) =
-        tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect((ip, 22))).await
+/// How long an accepted connection may wait for the banner. OpenSSH starts a new
+/// process per connection, which takes seconds under TCG; giving up sooner and trying
+/// again would only pile up half-started processes on the guest's vCPUs.
+const BANNER_WAIT: Duration = Duration::from_secs(30);
+
+/// What the probe says first. SSH lets the client send its identification before the
+/// server's (RFC 4253, 4.2), and it must here: bookworm's passt does not acknowledge the
+/// guest's SYN-ACK until the host side sends data, so a client that only listens never
+/// sees the banner (OpenSSH's client speaks at once, which is why `ssh` works).
+const PROBE_IDENT: &[u8] = b"SSH-2.0-Stratus_boot_probe\r\n";
+
+/// Whether an SSH server answers with its banner at `addr`. Before the guest listens,
+/// the forwarder closes each connection at once, so a closed one is retried soon.
+async fn ssh_banner(addr: (&str, u16)) -> bool {
+    let Ok(Ok(mut stream)) = tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(addr)).await
     else {
         return false;
     };
+    if stream.write_all(PROBE_IDENT).await.is_err() {
+        return false;
+    }
     let mut banner = [0u8; 4];
-    matches!(tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut banner)).await, Ok(Ok(_)) if &banner == b"SSH-")
+    matches!(tokio::time::timeout(BANNER_WAIT, stream.read_exact(&mut banner)).await, Ok(Ok(_)) if &banner == b"SSH-")
 }
 
 /// Waits until the guest is ready (`markers` above `seen`, for the serial marker), or
@@ -61,7 +75,7 @@ pub async fn wait_ready(
             Ready::Running => true,
             Ready::SerialMarker => markers(serial_log) > seen,
             Ready::SshBanner => match ip {
-                Some(ip) => ssh_banner(ip).await,
+                Some(ip) => ssh_banner((ip, 22)).await,
                 None => markers(serial_log) > seen,
             },
         };
@@ -141,5 +155,31 @@ mod tests {
         let err = wait_ready(Ready::SerialMarker, &log, 0, None, Duration::from_secs(5), || true).await.unwrap_err();
         assert_eq!(err.code, "boot_stalled");
         writer.await.unwrap();
+    }
+
+    /// A server that, like an SSH server behind bookworm's passt, sends nothing until the
+    /// client has: the probe must speak first to see the banner.
+    #[tokio::test]
+    async fn the_probe_speaks_first() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut ident = vec![0u8; PROBE_IDENT.len()];
+            conn.read_exact(&mut ident).await.unwrap();
+            conn.write_all(b"SSH-2.0-OpenSSH_9.2p1\r\n").await.unwrap();
+            ident
+        });
+        assert!(ssh_banner(("127.0.0.1", port)).await);
+        assert!(server.await.unwrap().starts_with(b"SSH-2.0-"));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_no_banner() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        assert!(!ssh_banner(("127.0.0.1", port)).await);
     }
 }

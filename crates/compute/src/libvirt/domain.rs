@@ -81,7 +81,7 @@ pub fn domain_xml(spec: &VmSpec, image: &StoredImage, files: &VmFiles, params: &
         escape(&files.seed.to_string_lossy())
     );
     // An empty drive, so attach_iso is a media change rather than a hot-plug.
-    x.push_str("    <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='sda' bus='sata'/><readonly/></disk>\n");
+    let _ = writeln!(x, "    {}", cdrom_xml(None));
     x.push_str("    <interface type='user'>\n");
     if let Some(mac) = params.mac {
         let _ = writeln!(x, "      <mac address='{}'/>", escape(mac));
@@ -105,6 +105,8 @@ pub fn domain_xml(spec: &VmSpec, image: &StoredImage, files: &VmFiles, params: &
         "    <graphics type='vnc' autoport='yes' websocket='-1' listen='127.0.0.1' passwd='{}'/>",
         escape(params.vnc_password)
     );
+    // QEMU's guest agent, for reset_password (libvirt makes the host end's socket).
+    x.push_str("    <channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>\n");
     x.push_str("    <video><model type='vga'/></video>\n");
     x.push_str("    <controller type='pci' index='0' model='pcie-root'/>\n");
     for _ in 0..SPARE_ROOT_PORTS {
@@ -112,6 +114,12 @@ pub fn domain_xml(spec: &VmSpec, image: &StoredImage, files: &VmFiles, params: &
     }
     x.push_str("    <memballoon model='none'/>\n  </devices>\n</domain>\n");
     x
+}
+
+/// The virtual CD drive (`sda` on SATA), with the ISO `file` in it or empty.
+pub fn cdrom_xml(file: Option<&Path>) -> String {
+    let source = file.map(|f| format!("<source file='{}'/>", escape(&f.to_string_lossy()))).unwrap_or_default();
+    format!("<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>{source}<target dev='sda' bus='sata'/><readonly/></disk>")
 }
 
 /// The target (`vdb`, ...) of the disk whose source is `file`, if attached.

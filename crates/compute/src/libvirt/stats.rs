@@ -9,8 +9,11 @@
 //! Stratus was not running) the series has no point, rather than an invented zero. A VM
 //! that is off is sampled too, so its graph shows zero while it was off.
 //!
-//! Network series are empty: the NIC's passt backend keeps no counters libvirt can read
-//! (`virDomainInterfaceStats` needs a host tap device); the routed data plane brings them.
+//! Network counters come from the guest: the NIC's passt backend keeps none libvirt can
+//! read (`virDomainInterfaceStats` needs a host tap device), so QEMU's guest agent is
+//! asked for its interfaces' statistics (`guest-network-get-interfaces`, every
+//! interface but loopback summed). A guest without the agent has gaps in its network
+//! series, not zeros; its CPU and disk series are libvirt's either way.
 
 use crate::driver::VmId;
 use crate::metrics::{MetricKind, MetricSeries, MetricsQuery};
@@ -37,10 +40,23 @@ pub struct Counters {
     pub write_requests: u64,
     pub read_bytes: u64,
     pub write_bytes: u64,
+    /// The guest's own, when its agent answered (monotonic while the guest runs).
+    pub net: Option<NetCounters>,
+}
+
+/// The guest's network counters, every interface but loopback.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetCounters {
+    pub rx_packets: u64,
+    pub tx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_bytes: u64,
 }
 
 impl Counters {
     /// `self - earlier`, or `None` when a counter went back (the VM's process restarted).
+    /// The network counters of both, if known, are subtracted the same way on their own
+    /// (they start again when the guest boots, not when the process does).
     fn since(&self, earlier: &Counters) -> Option<Counters> {
         Some(Counters {
             cpu_ns: self.cpu_ns.checked_sub(earlier.cpu_ns)?,
@@ -48,8 +64,22 @@ impl Counters {
             write_requests: self.write_requests.checked_sub(earlier.write_requests)?,
             read_bytes: self.read_bytes.checked_sub(earlier.read_bytes)?,
             write_bytes: self.write_bytes.checked_sub(earlier.write_bytes)?,
+            net: net_since(self.net, earlier.net),
         })
     }
+}
+
+fn net_since(now: Option<NetCounters>, earlier: Option<NetCounters>) -> Option<NetCounters> {
+    let (now, earlier) = (now?, earlier?);
+    let delta = (|| {
+        Some(NetCounters {
+            rx_packets: now.rx_packets.checked_sub(earlier.rx_packets)?,
+            tx_packets: now.tx_packets.checked_sub(earlier.tx_packets)?,
+            rx_bytes: now.rx_bytes.checked_sub(earlier.rx_bytes)?,
+            tx_bytes: now.tx_bytes.checked_sub(earlier.tx_bytes)?,
+        })
+    })();
+    Some(delta.unwrap_or(now))
 }
 
 /// One reading: `None` counters when the VM was off.
@@ -69,6 +99,13 @@ struct Rates {
     iops_write: f64,
     bandwidth_read: f64,
     bandwidth_write: f64,
+    /// In from the network is what the guest received, out what it sent.
+    pps_in: f64,
+    pps_out: f64,
+    bandwidth_in: f64,
+    bandwidth_out: f64,
+    /// Whether the network rates are known (the guest's agent answered at both ends).
+    net: bool,
 }
 
 impl Rates {
@@ -79,38 +116,46 @@ impl Rates {
             return None;
         }
         let (Some(before), Some(after)) = (a.counters, b.counters) else {
-            return Some(Rates::default()); // off for at least part of it
+            // Off for at least part of it: nothing ran, nothing moved.
+            return Some(Rates { net: true, ..Rates::default() });
         };
         // A restart in between: the counters began again from zero within it.
         let delta = after.since(&before).unwrap_or(after);
         let per_sec = |v: u64| v as f64 / secs;
+        let n = delta.net.unwrap_or_default();
         Some(Rates {
             cpu: delta.cpu_ns as f64 / (secs * 1e9) * 100.0,
             iops_read: per_sec(delta.read_requests),
             iops_write: per_sec(delta.write_requests),
             bandwidth_read: per_sec(delta.read_bytes),
             bandwidth_write: per_sec(delta.write_bytes),
+            pps_in: per_sec(n.rx_packets),
+            pps_out: per_sec(n.tx_packets),
+            bandwidth_in: per_sec(n.rx_bytes),
+            bandwidth_out: per_sec(n.tx_bytes),
+            net: delta.net.is_some(),
         })
     }
 }
 
-type Pick = fn(&Rates) -> f64;
+/// A series' value from the rates of a step, if it has one there.
+type Pick = fn(&Rates) -> Option<f64>;
 
 /// Hetzner's series names for each kind a VM has, and which rate they show.
-fn kind_series(kind: MetricKind) -> &'static [(&'static str, Option<Pick>)] {
+fn kind_series(kind: MetricKind) -> &'static [(&'static str, Pick)] {
     match kind {
-        MetricKind::Cpu => &[("cpu", Some(|r| r.cpu))],
+        MetricKind::Cpu => &[("cpu", |r| Some(r.cpu))],
         MetricKind::Disk => &[
-            ("disk.0.iops.read", Some(|r| r.iops_read)),
-            ("disk.0.iops.write", Some(|r| r.iops_write)),
-            ("disk.0.bandwidth.read", Some(|r| r.bandwidth_read)),
-            ("disk.0.bandwidth.write", Some(|r| r.bandwidth_write)),
+            ("disk.0.iops.read", |r| Some(r.iops_read)),
+            ("disk.0.iops.write", |r| Some(r.iops_write)),
+            ("disk.0.bandwidth.read", |r| Some(r.bandwidth_read)),
+            ("disk.0.bandwidth.write", |r| Some(r.bandwidth_write)),
         ],
         MetricKind::Network => &[
-            ("network.0.pps.in", None),
-            ("network.0.pps.out", None),
-            ("network.0.bandwidth.in", None),
-            ("network.0.bandwidth.out", None),
+            ("network.0.pps.in", |r| r.net.then_some(r.pps_in)),
+            ("network.0.pps.out", |r| r.net.then_some(r.pps_out)),
+            ("network.0.bandwidth.in", |r| r.net.then_some(r.bandwidth_in)),
+            ("network.0.bandwidth.out", |r| r.net.then_some(r.bandwidth_out)),
         ],
         // Load balancer kinds: a VM has none.
         MetricKind::OpenConnections
@@ -170,10 +215,7 @@ impl History {
         let mut out = Vec::new();
         for kind in query.distinct_kinds() {
             for &(name, pick) in kind_series(kind) {
-                let values = match pick {
-                    Some(pick) => points.iter().filter_map(|&(t, r)| r.map(|r| (t, round2(pick(&r))))).collect(),
-                    None => Vec::new(),
-                };
+                let values = points.iter().filter_map(|&(t, r)| Some((t, round2(pick(&r?)?)))).collect();
                 out.push(MetricSeries { name: name.to_owned(), values });
             }
         }
@@ -186,11 +228,12 @@ fn round2(v: f64) -> f64 {
 }
 
 /// The time-weighted average of the rates of `intervals` (sorted, not overlapping)
-/// over `[from, to]`, or `None` when none of them covers any of it.
+/// over `[from, to]`, or `None` when none of them covers any of it. The network rates
+/// average over the part where they are known.
 fn average(intervals: &[(f64, f64, Rates)], from: f64, to: f64) -> Option<Rates> {
     let first = intervals.partition_point(|&(_, end, _)| end <= from);
     let mut sum = Rates::default();
-    let mut covered = 0.0;
+    let (mut covered, mut net_covered) = (0.0, 0.0);
     for &(start, end, rates) in intervals[first..].iter().take_while(|&&(start, _, _)| start < to) {
         let overlap = end.min(to) - start.max(from);
         if overlap <= 0.0 {
@@ -202,13 +245,26 @@ fn average(intervals: &[(f64, f64, Rates)], from: f64, to: f64) -> Option<Rates>
         sum.iops_write += rates.iops_write * overlap;
         sum.bandwidth_read += rates.bandwidth_read * overlap;
         sum.bandwidth_write += rates.bandwidth_write * overlap;
+        if rates.net {
+            net_covered += overlap;
+            sum.pps_in += rates.pps_in * overlap;
+            sum.pps_out += rates.pps_out * overlap;
+            sum.bandwidth_in += rates.bandwidth_in * overlap;
+            sum.bandwidth_out += rates.bandwidth_out * overlap;
+        }
     }
+    let net = |v: f64| if net_covered > 0.0 { v / net_covered } else { 0.0 };
     (covered > 0.0).then(|| Rates {
         cpu: sum.cpu / covered,
         iops_read: sum.iops_read / covered,
         iops_write: sum.iops_write / covered,
         bandwidth_read: sum.bandwidth_read / covered,
         bandwidth_write: sum.bandwidth_write / covered,
+        pps_in: net(sum.pps_in),
+        pps_out: net(sum.pps_out),
+        bandwidth_in: net(sum.bandwidth_in),
+        bandwidth_out: net(sum.bandwidth_out),
+        net: net_covered > 0.0,
     })
 }
 
@@ -233,9 +289,51 @@ pub fn read(domain: &Domain) -> Sample {
             write_requests: n(disk.wr_req),
             read_bytes: n(disk.rd_bytes),
             write_bytes: n(disk.wr_bytes),
+            net: guest_net(domain),
         })
     })();
     Sample { at, counters }
+}
+
+/// How long the guest's agent may take to answer: a sampling round asks every VM in
+/// turn. An agent that is not connected fails at once.
+const AGENT_WAIT_SECS: i32 = 2;
+
+/// The guest's network counters, from its agent (blocking).
+fn guest_net(domain: &Domain) -> Option<NetCounters> {
+    match domain.qemu_agent_command(r#"{"execute":"guest-network-get-interfaces"}"#, AGENT_WAIT_SECS, 0) {
+        Ok(answer) => parse_interfaces(&answer),
+        Err(e) => {
+            debug!(domain = ?domain.get_name().ok(), error = %e, "libvirt: no network counters from the guest agent");
+            None
+        }
+    }
+}
+
+/// Sums the statistics of `guest-network-get-interfaces` over every interface but
+/// loopback; `None` when the agent gives no statistics (qemu-ga before 7.1).
+fn parse_interfaces(answer: &str) -> Option<NetCounters> {
+    let value: serde_json::Value = serde_json::from_str(answer).ok()?;
+    let mut total = NetCounters::default();
+    let mut any = false;
+    for nic in value["return"].as_array()? {
+        if nic["name"] == "lo" {
+            continue;
+        }
+        let stats = &nic["statistics"];
+        let field = |name: &str| stats[name].as_u64();
+        let (Some(rx_packets), Some(tx_packets), Some(rx_bytes), Some(tx_bytes)) =
+            (field("rx-packets"), field("tx-packets"), field("rx-bytes"), field("tx-bytes"))
+        else {
+            continue;
+        };
+        any = true;
+        total.rx_packets += rx_packets;
+        total.tx_packets += tx_packets;
+        total.rx_bytes += rx_bytes;
+        total.tx_bytes += tx_bytes;
+    }
+    any.then_some(total)
 }
 
 /// Reads every VM of this data directory (a `vms/<id>` folder next to a `stratus-<id>`
@@ -280,8 +378,18 @@ mod tests {
                 write_requests: reads * 2,
                 read_bytes: reads * 4096,
                 write_bytes: written,
+                net: None,
             }),
         }
+    }
+
+    /// A running VM whose agent reported `rx`/`tx` bytes (and a packet per KiB).
+    fn with_net(at: f64, rx: u64, tx: u64) -> Sample {
+        let mut s = running(at, 0, 0, 0);
+        if let Some(c) = s.counters.as_mut() {
+            c.net = Some(NetCounters { rx_packets: rx / 1024, tx_packets: tx / 1024, rx_bytes: rx, tx_bytes: tx });
+        }
+        s
     }
 
     fn query(kinds: Vec<MetricKind>, start: i64, end: i64, step: u32) -> MetricsQuery {
@@ -358,12 +466,38 @@ mod tests {
     }
 
     #[test]
-    fn network_series_are_present_and_empty() {
+    fn network_series_come_from_the_agent_and_have_gaps_without_it() {
         let h = History::default();
-        h.record(1, running(1000.0, 0, 0, 0));
-        h.record(1, running(1010.0, 1, 0, 0));
-        let net = h.series(1, &query(vec![MetricKind::Network, MetricKind::Network], 1000, 1010, 10), None);
-        assert_eq!(net.len(), 4, "duplicates ignored");
-        assert!(net.iter().all(|s| s.name.starts_with("network.0.") && s.values.is_empty()));
+        h.record(1, with_net(1000.0, 0, 0));
+        h.record(1, with_net(1010.0, 10 << 20, 1 << 20));
+        h.record(1, running(1020.0, 0, 0, 0)); // the agent did not answer
+        h.record(1, with_net(1030.0, 12 << 20, 2 << 20));
+        h.record(1, with_net(1040.0, 1 << 20, 0)); // the guest rebooted: counters from zero
+        let net = h.series(1, &query(vec![MetricKind::Network, MetricKind::Network], 1010, 1040, 10), None);
+        let names: Vec<&str> = net.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["network.0.pps.in", "network.0.pps.out", "network.0.bandwidth.in", "network.0.bandwidth.out"],
+            "duplicates ignored"
+        );
+        assert_eq!(net[2].values, [(1010.0, 1_048_576.0), (1040.0, 104_857.6)], "no point where it is unknown");
+        assert_eq!(net[3].values[0], (1010.0, 104_857.6));
+        assert_eq!(net[0].values[0], (1010.0, 1024.0));
+        let cpu = h.series(1, &query(vec![MetricKind::Cpu], 1010, 1040, 10), None).remove(0).values;
+        assert_eq!(cpu.len(), 4, "CPU does not depend on the agent");
+    }
+
+    #[test]
+    fn the_agents_interfaces_are_summed_without_loopback() {
+        let answer = r#"{"return":[
+            {"name":"lo","statistics":{"rx-bytes":999,"rx-packets":9,"tx-bytes":999,"tx-packets":9}},
+            {"name":"eth0","ip-addresses":[],"statistics":{"rx-bytes":1000,"rx-packets":10,"tx-bytes":200,"tx-packets":2,"rx-errs":0}},
+            {"name":"eth1","statistics":{"rx-bytes":5,"rx-packets":1,"tx-bytes":7,"tx-packets":1}}]}"#;
+        assert_eq!(
+            parse_interfaces(answer),
+            Some(NetCounters { rx_packets: 11, tx_packets: 3, rx_bytes: 1005, tx_bytes: 207 })
+        );
+        assert_eq!(parse_interfaces(r#"{"return":[{"name":"eth0"}]}"#), None, "an agent without statistics");
+        assert_eq!(parse_interfaces("not json"), None);
     }
 }

@@ -47,7 +47,7 @@ pub use timing::{ParseSimTimingError, SimTiming, SimTimings};
 use crate::console::{ConsoleSession, ConsoleTarget};
 use crate::driver::{
     CallContext, ConsoleEndpoint, DiskSpec, Drift, Driver, DriverResult, FirewallRuleSpec, HardwareSpec, Inventory,
-    LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, StopMode, VmId, VmSpec, VolumeSpec,
+    LoadBalancerSpec, NetworkSpec, NicSpec, PowerState, RescueSpec, StopMode, VmId, VmSpec, VolumeSpec,
 };
 use crate::metrics::{MetricSeries, MetricsQuery};
 use async_trait::async_trait;
@@ -247,9 +247,8 @@ impl Driver for SimDriver {
             vm.volumes = known.volumes.into_iter().collect();
             vm.iso = known.iso;
             vm.firewall = known.firewall;
-            if known.rescue != (vm.rescue.is_some() || vm.in_rescue) {
+            if known.rescue != vm.rescue.is_some() {
                 vm.rescue = known.rescue.then(Vec::new);
-                vm.in_rescue = false;
             }
         }
         for network in inventory.networks {
@@ -392,18 +391,12 @@ impl Driver for SimDriver {
         Ok(())
     }
 
-    async fn set_rescue(
-        &self,
-        id: VmId,
-        enabled: bool,
-        ssh_keys: &[String],
-        ctx: &CallContext<'_>,
-    ) -> DriverResult<()> {
-        debug!(vm = id, enabled, keys = ssh_keys.len(), "sim: set_rescue");
+    async fn set_rescue(&self, id: VmId, rescue: Option<&RescueSpec>, ctx: &CallContext<'_>) -> DriverResult<()> {
+        debug!(vm = id, armed = rescue.is_some(), "sim: set_rescue");
         self.with_vm(id, |_| Ok(()))?;
         pause(ctx.started, self.timings.set_rescue).await;
         self.with_vm(id, |vm| {
-            vm.rescue = enabled.then(|| ssh_keys.to_vec());
+            vm.rescue = rescue.map(|r| r.ssh_keys.clone());
             Ok(())
         })?;
         Ok(())

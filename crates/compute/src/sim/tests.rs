@@ -198,9 +198,10 @@ async fn rescue_is_used_by_the_next_boot_only() {
     let d = instant();
     created(&d, 1).await;
     let keys = vec!["ssh-ed25519 AAAA rescue".to_owned()];
+    let rescue = RescueSpec { ssh_keys: keys.clone(), root_password: Some("pw".into()) };
 
-    d.set_rescue(1, true, &keys, &CallContext::now()).await.expect("arm");
-    d.set_rescue(1, true, &keys, &CallContext::now()).await.expect("arm again");
+    d.set_rescue(1, Some(&rescue), &CallContext::now()).await.expect("arm");
+    d.set_rescue(1, Some(&rescue), &CallContext::now()).await.expect("arm again");
     assert_eq!(d.vm(1).expect("vm").rescue, Some(keys.clone()));
 
     d.start(1, &CallContext::now()).await.expect("start");
@@ -211,9 +212,9 @@ async fn rescue_is_used_by_the_next_boot_only() {
     d.reboot(1, &CallContext::now()).await.expect("reboot");
     assert!(!d.vm(1).expect("vm").in_rescue);
 
-    d.set_rescue(1, true, &keys, &CallContext::now()).await.expect("arm");
-    d.set_rescue(1, false, &[], &CallContext::now()).await.expect("disarm");
-    d.set_rescue(1, false, &[], &CallContext::now()).await.expect("disarm again");
+    d.set_rescue(1, Some(&rescue), &CallContext::now()).await.expect("arm");
+    d.set_rescue(1, None, &CallContext::now()).await.expect("disarm");
+    d.set_rescue(1, None, &CallContext::now()).await.expect("disarm again");
     d.reset(1, &CallContext::now()).await.expect("reset");
     assert!(!d.vm(1).expect("vm").in_rescue);
 }
@@ -268,7 +269,7 @@ async fn unknown_vms_are_not_found() {
         ("rebuild", d.rebuild(&spec(id), &CallContext { started: Utc::now(), progress: &NoProgress }).await),
         ("resize", d.resize(id, &hw, &CallContext::now()).await),
         ("snapshot", d.snapshot(id, 100, &CallContext { started: Utc::now(), progress: &NoProgress }).await.map(drop)),
-        ("set_rescue", d.set_rescue(id, true, &[], &CallContext::now()).await),
+        ("set_rescue", d.set_rescue(id, Some(&RescueSpec::default()), &CallContext::now()).await),
         ("set_iso", d.set_iso(id, Some("x.iso"), &CallContext::now()).await),
         ("set_password", d.set_password(id, "pw", &CallContext::now()).await),
         ("console", d.console(id).await.map(drop)),
@@ -368,7 +369,7 @@ async fn instant_mode_never_sleeps() {
     d.resize(1, &HardwareSpec { cores: 4, ..spec(1).hardware }, &CallContext::now()).await.expect("resize");
     d.snapshot(1, 7, &CallContext { started: Utc::now(), progress: &NoProgress }).await.expect("snapshot");
     d.delete_snapshot(7, &CallContext::now()).await.expect("delete snapshot");
-    d.set_rescue(1, true, &[], &CallContext::now()).await.expect("rescue");
+    d.set_rescue(1, Some(&RescueSpec::default()), &CallContext::now()).await.expect("rescue");
     d.set_iso(1, Some("a.iso"), &CallContext::now()).await.expect("iso");
     d.delete(1, &CallContext::now()).await.expect("delete");
     // The paused clock only moves when something sleeps.

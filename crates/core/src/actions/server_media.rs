@@ -10,6 +10,7 @@ use crate::ids::{IsoId, ResourceRef, ServerId};
 use crate::model::ActionError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use stratus_compute::RescueSpec;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ResetPasswordParams {
@@ -50,15 +51,23 @@ pub(crate) struct RescueParams {
     pub enabled: bool,
     /// OpenSSH public keys the rescue system admits.
     pub ssh_keys: Vec<String>,
+    /// The root password of the rescue system; erased once armed (see `scrub`).
+    #[serde(default)]
+    pub root_password: Option<String>,
 }
 
 fn set_rescue(_: &State, c: &Ctx<RescueParams>) -> Result<Call, ActionError> {
-    Ok(Call::SetRescue { vm: c.params.server.0, enabled: c.params.enabled, ssh_keys: c.params.ssh_keys.clone() })
+    let rescue = c
+        .params
+        .enabled
+        .then(|| RescueSpec { ssh_keys: c.params.ssh_keys.clone(), root_password: c.params.root_password.clone() });
+    Ok(Call::SetRescue { vm: c.params.server.0, rescue })
 }
-/// Puts the rescue system back as the records (not yet changed) say it was.
+/// Puts the rescue system back as the records (not yet changed) say it was; a rescue
+/// system armed before is armed again as it was (its password is no longer known here).
 fn undo_set_rescue(s: &State, c: &Ctx<RescueParams>) -> Result<Call, ActionError> {
     let was = s.servers.get(c.params.server.0).is_some_and(|srv| srv.rescue_enabled);
-    Ok(Call::SetRescue { vm: c.params.server.0, enabled: was, ssh_keys: Vec::new() })
+    Ok(Call::SetRescue { vm: c.params.server.0, rescue: was.then(RescueSpec::default) })
 }
 fn mark_rescue(tx: &mut Tx, c: &Ctx<RescueParams>) -> StepResult {
     let was = update_server(tx, c.params.server, |s| std::mem::replace(&mut s.rescue_enabled, c.params.enabled))?;
@@ -90,6 +99,8 @@ impl Kind for ServerEnableRescue {
     fn resources(p: &RescueParams) -> Vec<ResourceRef> {
         vec![p.server.as_ref()]
     }
+
+    const SECRETS: &'static [(&'static str, &'static str)] = &[("set_rescue", "/root_password")];
 }
 
 /// `server_disable_rescue`.

@@ -1,13 +1,14 @@
 //! Power actions on a server: power on, power off (hard), shut down (ACPI), reboot
 //! (ACPI) and reset (hard).
 
-use super::steps::{restore_status, set_status, was_running};
+use super::steps::{restore_status, set_status, update_server, was_running};
 use super::{Ctx, Kind, Step, StepResult};
 use crate::data::{State, Tx};
 use crate::engine::Call;
 use crate::ids::{ResourceRef, ServerId};
 use crate::model::{ActionError, ServerStatus};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use stratus_compute::StopMode;
 
 /// The parameters of every action that needs only its server.
@@ -49,6 +50,23 @@ fn unmark_off(tx: &mut Tx, c: &C) -> StepResult {
     restore_status(tx, c.params.server, c, "mark_off")
 }
 
+/// A boot takes an armed rescue system and disarms it, as on Hetzner ("automatically
+/// disabled when you first boot into it"); the driver's boot did the same. A power-on of
+/// a server that ran already boots nothing.
+fn rescue_used(tx: &mut Tx, c: &C) -> StepResult {
+    if was_running(c, "mark_starting") {
+        return Ok(None);
+    }
+    let was = update_server(tx, c.params.server, |s| std::mem::take(&mut s.rescue_enabled))?;
+    Ok(Some(json!(was)))
+}
+fn unuse_rescue(tx: &mut Tx, c: &C) -> StepResult {
+    if let Some(was) = c.output::<bool>("rescue_used") {
+        update_server(tx, c.params.server, |s| s.rescue_enabled = was)?;
+    }
+    Ok(None)
+}
+
 fn start_vm(_: &State, c: &C) -> Result<Call, ActionError> {
     Ok(Call::StartVm(c.params.server.0))
 }
@@ -82,10 +100,11 @@ impl Kind for ServerPowerOn {
     type Params = OnServer;
 
     fn steps() -> &'static [Step<OnServer>] {
-        static STEPS: [Step<OnServer>; 3] = [
+        static STEPS: [Step<OnServer>; 4] = [
             Step::record("mark_starting", mark_starting).undo_record(unmark_starting),
             Step::driver("start_vm", start_vm).undo_driver(undo_start_vm),
             Step::record("mark_running", mark_running).undo_record(unmark_running),
+            Step::record("rescue_used", rescue_used).undo_record(unuse_rescue),
         ];
         &STEPS
     }
@@ -145,10 +164,11 @@ impl Kind for ServerReboot {
     type Params = OnServer;
 
     fn steps() -> &'static [Step<OnServer>] {
-        static STEPS: [Step<OnServer>; 2] = [
+        static STEPS: [Step<OnServer>; 3] = [
             // No undo: a reboot cannot be taken back, and the VM runs either way.
             Step::driver("reboot_vm", reboot_vm),
             Step::record("mark_running", mark_running).undo_record(unmark_running),
+            Step::record("rescue_used", rescue_used).undo_record(unuse_rescue),
         ];
         &STEPS
     }
@@ -166,10 +186,11 @@ impl Kind for ServerReset {
     type Params = OnServer;
 
     fn steps() -> &'static [Step<OnServer>] {
-        static STEPS: [Step<OnServer>; 2] = [
+        static STEPS: [Step<OnServer>; 3] = [
             // No undo: a reset cannot be taken back, and the VM runs either way.
             Step::driver("reset_vm", reset_vm),
             Step::record("mark_running", mark_running).undo_record(unmark_running),
+            Step::record("rescue_used", rescue_used).undo_record(unuse_rescue),
         ];
         &STEPS
     }

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 use stratus_compute::{
     CallContext, Driver, DriverResult, FirewallRuleSpec, HardwareSpec, LoadBalancerSpec, NetworkSpec, NicSpec,
-    StopMode, VmId, VmSpec, VolumeSpec,
+    RescueSpec, StopMode, VmId, VmSpec, VolumeSpec,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -30,8 +30,7 @@ pub(crate) enum Call {
     DeleteSnapshot(i64),
     SetRescue {
         vm: VmId,
-        enabled: bool,
-        ssh_keys: Vec<String>,
+        rescue: Option<RescueSpec>,
     },
     SetIso {
         vm: VmId,
@@ -107,7 +106,7 @@ pub(crate) async fn execute(driver: &dyn Driver, call: &Call, ctx: &CallContext<
         Call::ResizeVm(vm, hw) => unit(driver.resize(*vm, hw, ctx).await),
         Call::Snapshot { vm, image } => driver.snapshot(*vm, *image, ctx).await.map(|size| json!(size)),
         Call::DeleteSnapshot(image) => unit(driver.delete_snapshot(*image, ctx).await),
-        Call::SetRescue { vm, enabled, ssh_keys } => unit(driver.set_rescue(*vm, *enabled, ssh_keys, ctx).await),
+        Call::SetRescue { vm, rescue } => unit(driver.set_rescue(*vm, rescue.as_ref(), ctx).await),
         Call::SetIso { vm, iso } => unit(driver.set_iso(*vm, iso.as_deref(), ctx).await),
         Call::SetPassword { vm, password } => unit(driver.set_password(*vm, password, ctx).await),
         Call::DeleteVm(vm) => unit(driver.delete(*vm, ctx).await),

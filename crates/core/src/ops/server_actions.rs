@@ -149,12 +149,15 @@ impl Cloud {
                         let keys = tx.ssh_key_refs(pr, ssh_keys, "ssh_keys")?;
                         let ssh_keys =
                             keys.iter().filter_map(|k| tx.ssh_keys.get(k.0)).map(|k| k.public_key.clone()).collect();
-                        root_password = Some(random_secret(20));
-                        let params = RescueParams { server: id, enabled: true, ssh_keys };
+                        let password = random_secret(20);
+                        root_password = Some(password.clone());
+                        let params =
+                            RescueParams { server: id, enabled: true, ssh_keys, root_password: Some(password) };
                         actions::start::<ServerEnableRescue>(tx, pr, params, None)?
                     }
                     ServerAction::DisableRescue => {
-                        let params = RescueParams { server: id, enabled: false, ssh_keys: Vec::new() };
+                        let params =
+                            RescueParams { server: id, enabled: false, ssh_keys: Vec::new(), root_password: None };
                         actions::start::<ServerDisableRescue>(tx, pr, params, None)?
                     }
                     ServerAction::CreateImage { kind, description, labels } => {

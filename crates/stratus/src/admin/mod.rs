@@ -28,9 +28,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stratus_compute::sim::SimDriver;
-use stratus_core::ids::{ActionId, ImageId, ResourceKind, TokenId};
+use stratus_core::ids::{ActionId, ImageId, IsoId, ResourceKind, TokenId};
 use stratus_core::labels::Labels;
-use stratus_core::model::{Access, Action, FaultTarget, Image, ImageStatus, ImageType, Protection};
+use stratus_core::model::{Access, Action, FaultTarget, Image, ImageStatus, ImageType, Iso, IsoType, Protection};
 use stratus_core::ops::catalog::CatalogEntry;
 use stratus_core::Cloud;
 
@@ -135,6 +135,21 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
                 .map(|(kind, steps)| KindRow { kind: kind.into(), steps: steps.into_iter().map(Into::into).collect() })
                 .collect::<Vec<_>>(),
         ),
+        AdminRequest::IsoRegister { name, description } => {
+            let existing = cloud.catalog_list(ResourceKind::Iso).into_iter().find(|e| e.name() == Some(name.as_str()));
+            if let Some(entry) = existing {
+                return json(ImageRegistered { id: entry.id(), added: false });
+            }
+            let entry = CatalogEntry::Iso(Iso {
+                id: IsoId(0),
+                name,
+                description,
+                kind: IsoType::Public,
+                architecture: Some("x86".into()),
+                deprecated: None,
+            });
+            json(ImageRegistered { id: cloud.catalog_put(entry).await?.id(), added: true })
+        }
         AdminRequest::ImageRegister { name, description, os_flavor, os_version, disk_size } => {
             let existing =
                 cloud.catalog_list(ResourceKind::Image).into_iter().find(|e| e.name() == Some(name.as_str()));

@@ -90,6 +90,12 @@ pub enum AdminRequest {
     },
     /// Every action kind and its steps.
     ActionKinds,
+    /// Make sure a catalogue (public) ISO of this name exists, for a file in `DATA/isos`;
+    /// an existing entry is left as it is.
+    IsoRegister {
+        name: String,
+        description: String,
+    },
     /// Make sure a catalogue (system) image of this name exists, for a build in the image
     /// store; an existing entry is left as it is.
     ImageRegister {
@@ -129,7 +135,7 @@ impl AdminRequest {
     }
 }
 
-/// The result of `image_register`.
+/// The result of `image_register` and `iso_register`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageRegistered {
     pub id: i64,

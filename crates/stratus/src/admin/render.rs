@@ -85,6 +85,9 @@ pub fn render(request: &AdminRequest, result: Value, format: Format) -> Result<S
             let rows: Vec<KindRow> = parse(result)?;
             list(format, &rows, &["KIND", "STEPS"], |k| vec![k.kind.clone(), k.steps.join(" ")])?
         }
+        AdminRequest::IsoRegister { name, .. } => {
+            line(format!("catalogue ISO {name} (id {})", parse::<ImageRegistered>(result)?.id))
+        }
         AdminRequest::ImageRegister { name, .. } => {
             line(format!("catalogue image {name} (id {})", parse::<ImageRegistered>(result)?.id))
         }

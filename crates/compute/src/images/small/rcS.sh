@@ -28,6 +28,12 @@ done
 acpid
 mkdir -p /etc/dropbear
 dropbear -R -p 22
+# QEMU's guest agent (reset_password) on the virtio port libvirt names for it; no udev
+# here to make /dev/virtio-ports/ links.
+for port in /sys/class/virtio-ports/*; do
+    [ "$(cat "$port/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] &&
+        qemu-ga -d -m virtio-serial -p "/dev/${port##*/}" -f /run/qemu-ga.pid -t /run
+done
 echo "stratus-guest: ready" > /dev/ttyS0
 
 /usr/lib/stratus/run-user-data &

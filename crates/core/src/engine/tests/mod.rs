@@ -154,7 +154,7 @@ pub(super) fn check_agreement(s: &State, sim: &SimDriver) {
     for srv in s.servers.all() {
         let Some(vm) = sim.vm(srv.id.0) else { continue };
         assert_eq!(Some(vm.power), srv.status.believed_power(), "server {} is {:?}", srv.id, srv.status);
-        assert_eq!(srv.rescue_enabled, vm.rescue.is_some() || vm.in_rescue, "server {}: rescue", srv.id);
+        assert_eq!(srv.rescue_enabled, vm.rescue.is_some(), "server {}: rescue armed", srv.id);
         let iso = srv.iso.and_then(|i| s.isos.get(i.0)).map(|i| i.name.clone());
         assert_eq!(iso, vm.iso, "server {}: iso", srv.id);
         assert_eq!(
@@ -279,6 +279,41 @@ async fn every_server_action_reaches_its_end_state() {
     assert!(matches!(cloud.server_delete(&p, id).await, Err(Error::Protected { .. })));
     let rebuild = ServerAction::Rebuild { image: Ref::Name("debian-12".into()), user_data: None };
     assert!(matches!(cloud.server_action(&p, id, rebuild).await, Err(Error::Protected { .. })));
+}
+
+/// As on Hetzner, the rescue system is disabled by the boot that uses it; a power-on of a
+/// running server boots nothing and leaves it armed.
+#[tokio::test]
+async fn the_boot_into_the_rescue_system_disarms_it() {
+    let (cloud, p, _, sim) = instant().await;
+    let id = cloud.server_create(&p, create_req("r")).await.unwrap().server.server.id;
+    settle(&cloud).await;
+    let rescue_enabled = |cloud: &Cloud| cloud.server_get(&p, id).unwrap().server.rescue_enabled;
+    for boot in [ServerAction::Reset, ServerAction::Reboot] {
+        cloud.server_action(&p, id, ServerAction::EnableRescue { ssh_keys: vec![] }).await.unwrap();
+        settle(&cloud).await;
+        cloud.server_action(&p, id, ServerAction::PowerOn).await.unwrap();
+        settle(&cloud).await;
+        assert!(rescue_enabled(&cloud), "a power-on of a running server keeps it armed");
+        let what = format!("{boot:?}");
+        cloud.server_action(&p, id, boot).await.unwrap();
+        settle(&cloud).await;
+        assert!(!rescue_enabled(&cloud), "{what} booted the rescue system: disarmed");
+        assert!(sim.vm(id.0).unwrap().in_rescue, "{what}");
+        check_settled(&cloud, &sim);
+        cloud.server_action(&p, id, ServerAction::Reboot).await.unwrap();
+        settle(&cloud).await;
+        assert!(!sim.vm(id.0).unwrap().in_rescue, "the next boot is the server's own system");
+    }
+    cloud.server_action(&p, id, ServerAction::EnableRescue { ssh_keys: vec![] }).await.unwrap();
+    settle(&cloud).await;
+    cloud.server_action(&p, id, ServerAction::PowerOff).await.unwrap();
+    settle(&cloud).await;
+    assert!(rescue_enabled(&cloud), "still armed while off");
+    cloud.server_action(&p, id, ServerAction::PowerOn).await.unwrap();
+    settle(&cloud).await;
+    assert!(!rescue_enabled(&cloud) && sim.vm(id.0).unwrap().in_rescue, "a power-on boots the rescue system");
+    check_settled(&cloud, &sim);
 }
 
 #[tokio::test]

@@ -136,9 +136,9 @@ impl Driver for TestDriver {
         self.enter("delete_snapshot").await?;
         self.sim.delete_snapshot(image, ctx).await
     }
-    async fn set_rescue(&self, id: VmId, enabled: bool, keys: &[String], ctx: &CallContext<'_>) -> DriverResult<()> {
+    async fn set_rescue(&self, id: VmId, rescue: Option<&RescueSpec>, ctx: &CallContext<'_>) -> DriverResult<()> {
         self.enter("set_rescue").await?;
-        self.sim.set_rescue(id, enabled, keys, ctx).await
+        self.sim.set_rescue(id, rescue, ctx).await
     }
     async fn set_iso(&self, id: VmId, iso: Option<&str>, ctx: &CallContext<'_>) -> DriverResult<()> {
         self.enter("set_iso").await?;

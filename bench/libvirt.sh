@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Benchmark (not a test) of real VMs: `stratus serve --driver libvirt`, driven by the hcloud CLI,
+# under whatever virtualisation `stratus doctor` reports (TCG on the development machine):
+#   image builds (small, debian-12);
+#   a bare qemu-system-x86_64 boot of the small image (same build, machine, vCPUs and memory) until
+#   its SSH banner, next to POST /servers until its actions succeed and until the server's banner:
+#   Stratus's overhead over the boot itself;
+#   server create through the CLI, until the action ends and until `ssh root@IP` runs a command;
+#   reboot, poweroff, poweron, create-image of a running server and rebuild of a small server;
+#   BENCH_PARALLEL (default 10) small servers created at once, until every one answers over SSH,
+#   and the host memory (RSS of QEMU and passt) per VM.
+# Prints each figure as a `RESULT name=value` line (seconds).
+#   bash bench/libvirt.sh
+# Env: STRATUS_BIN (default target/release/stratus, built with the libvirt feature), BENCH_NO_BUILD=1
+#      to skip the build, BENCH_PARALLEL.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+if [[ -z ${BENCH_NO_BUILD:-} ]]; then
+	cargo build --release --quiet --features libvirt
+fi
+source tests/e2e/lib.sh
+source tests/e2e/vm_lib.sh
+
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'; }
+result() { echo "RESULT $1=$2"; }
+banner() { # host port: whether an SSH server answers with its banner (speaking first, as the driver's probe does)
+	timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2 && printf 'SSH-2.0-bench\\r\\n' >&3 && head -c 4 <&3" 2>/dev/null | grep -q SSH-
+}
+api() { # method path [body]
+	curl -sf -X "$1" -H "Authorization: Bearer $HCLOUD_TOKEN" -H 'Content-Type: application/json' \
+		"$HCLOUD_ENDPOINT$2" ${3:+-d "$3"}
+}
+until_ssh() { # ip: waits until a command runs over SSH in the guest
+	for _ in $(seq 1 120); do
+		guest "$1" true && return 0
+		sleep 1
+	done
+	return 1
+}
+timed() { # name cmd...: runs cmd, prints its duration as RESULT name
+	local t0
+	t0=$(now)
+	"$@" || { echo "bench: $1 failed: $OUT" >&2; exit 1; }
+	result "$NAME" "$(secs "$t0" "$(now)")"
+}
+
+echo "stratus $("$STRATUS_BIN" --version 2>/dev/null || echo '(version unknown)'); $(nproc) cores; $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+for image in small debian-12; do
+	t0=$(now)
+	stratus_cli image build "$image" >/dev/null
+	result "image_build_$image" "$(secs "$t0" "$(now)")"
+done
+stratus_cli doctor 2>/dev/null | grep -i virtualisation || true
+
+hc ssh-key create --name bench --public-key-from-file "$WORK/key.pub" >/dev/null
+
+# The boot alone: QEMU started by hand on an overlay of the same build, TCG as the driver
+# runs it here, user-mode networking forwarding a loopback port to the guest's 22.
+img="$STRATUS_E2E_DATA/images/small/$(cat "$STRATUS_E2E_DATA/images/small/current")"
+qemu-img create -q -f qcow2 -b "$img/disk.qcow2" -F qcow2 "$WORK/bare.qcow2" 40G
+port=$((20000 + RANDOM % 10000))
+t0=$(now)
+qemu-system-x86_64 -machine q35,accel=tcg -smp 2 -m 4096 -display none -monitor none \
+	-kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "$(jq -r .boot.cmdline "$img/manifest.json")" \
+	-drive "file=$WORK/bare.qcow2,if=virtio,format=qcow2" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" \
+	-device virtio-net-pci,netdev=n0 -serial "file:$WORK/bare-serial.log" &
+qemu=$!
+for _ in $(seq 1 600); do banner 127.0.0.1 "$port" && break; sleep 0.1; done
+bare=$(secs "$t0" "$(now)")
+kill "$qemu"
+wait "$qemu" 2>/dev/null || true
+result bare_qemu_small_until_banner "$bare"
+
+# The same through Stratus: POST /servers, its actions polled every 100 ms, then the banner.
+t0=$(now)
+created=$(api POST /servers '{"name":"b-api","server_type":"cx22","image":"small","location":"fsn1","ssh_keys":["bench"]}')
+ip=$(jq -r .server.public_net.ipv4.ip <<<"$created")
+for a in $(jq -r '(.action.id), (.next_actions[].id)' <<<"$created"); do
+	until [[ $(api GET "/actions/$a" | jq -r .action.status) == success ]]; do sleep 0.1; done
+done
+t1=$(now)
+for _ in $(seq 1 600); do banner "$ip" 22 && break; sleep 0.1; done
+t2=$(now)
+result api_create_small_until_actions_succeed "$(secs "$t0" "$t1")"
+result api_create_small_until_banner "$(secs "$t0" "$t2")"
+result stratus_overhead_percent "$(awk -v s="$(secs "$t0" "$t2")" -v b="$bare" 'BEGIN { printf "%.1f", (s - b) / b * 100 }')"
+hc server delete b-api >/dev/null
+for image in small debian-12; do
+	t0=$(now)
+	hc server create --name "b-$image" --type cx22 --image "$image" --location fsn1 --ssh-key bench ||
+		{ echo "bench: create $image failed: $OUT" >&2; exit 1; }
+	t1=$(now)
+	hc server ip "b-$image"
+	ip=$OUT
+	until_ssh "$ip" || { echo "bench: no SSH into $image at $ip" >&2; exit 1; }
+	result "create_${image}_action" "$(secs "$t0" "$t1")"
+	result "create_${image}_until_ssh" "$(secs "$t0" "$(now)")"
+done
+
+hc server ip b-small
+ip=$OUT
+t0=$(now)
+hc server reboot b-small && until_ssh "$ip"
+result reboot_small_until_ssh "$(secs "$t0" "$(now)")"
+NAME=poweroff_small timed hc server poweroff b-small
+NAME=poweron_small timed hc server poweron b-small
+NAME=create_image_running_small timed hc server create-image --type snapshot --description bench b-small
+NAME=rebuild_small timed hc server rebuild --image small b-small
+hc server delete b-small
+hc server delete b-debian-12
+
+n=${BENCH_PARALLEL:-10}
+t0=$(now)
+pids=()
+for i in $(seq 1 "$n"); do
+	timeout 600 hcloud server create --name "p-$i" --type cx22 --image small --location fsn1 --ssh-key bench \
+		>/dev/null 2>&1 &
+	pids+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+((failed == 0)) || { echo "bench: a parallel create failed" >&2; exit 1; }
+for i in $(seq 1 "$n"); do
+	hc server ip "p-$i"
+	until_ssh "$OUT" || { echo "bench: no SSH into p-$i" >&2; exit 1; }
+done
+result "create_${n}_small_at_once_until_ssh" "$(secs "$t0" "$(now)")"
+# Host memory per VM: the resident sets of each server's QEMU and passt processes.
+rss=0
+for i in $(seq 1 "$n"); do
+	hc server describe "p-$i" -o json
+	id=$(jq -r .id <<<"$OUT")
+	kb=$(ps -eo rss=,args= | awk -v d="stratus-$id" 'index($0, "guest=" d ",") || index($0, "-" d "-net0") { s += $1 } END { print s + 0 }')
+	rss=$((rss + kb))
+done
+result "host_memory_per_vm_mib" "$(awk -v k="$rss" -v n="$n" 'BEGIN { printf "%.0f", k / n / 1024 }')"
