@@ -6,7 +6,8 @@
 #   STRATUS_E2E_DATA                data dir of the running server (for `stratus fault|sim|token`)
 #   STRATUS_E2E_URL                 http://127.0.0.1:PORT
 #   STRATUS_E2E_PID                 server pid
-# An EXIT trap stops the server and removes the temp dir (keep it with STRATUS_KEEP_DATA=1).
+# An EXIT trap stops the server and removes the temp dir (keep it with STRATUS_KEEP_DATA=1; keep
+# only the logs of a failed run with STRATUS_LOGS_ON_FAILURE=DIR).
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
@@ -41,6 +42,12 @@ stratus_cleanup() {
 	if [[ $rc -ne 0 && -n $STRATUS_E2E_TMP && -f $STRATUS_E2E_TMP/serve.log ]]; then
 		echo "---- last lines of the server log ($STRATUS_E2E_TMP/serve.log) ----" >&2
 		tail -n 40 "$STRATUS_E2E_TMP/serve.log" >&2 || true
+		if [[ -n ${STRATUS_LOGS_ON_FAILURE:-} ]]; then
+			# The server log and every other log of the run (guests' serial consoles, clients').
+			mkdir -p "$STRATUS_LOGS_ON_FAILURE"
+			(cd "$STRATUS_E2E_TMP" && find . -name '*.log' -size -50M -exec cp --parents {} "$STRATUS_LOGS_ON_FAILURE" \;) || true
+			echo "---- the run's logs are kept in $STRATUS_LOGS_ON_FAILURE ----" >&2
+		fi
 	fi
 	if [[ -n $STRATUS_E2E_TMP && -z ${STRATUS_KEEP_DATA:-} ]]; then
 		rm -rf "$STRATUS_E2E_TMP"

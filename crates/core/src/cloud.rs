@@ -58,7 +58,7 @@ impl Cloud {
     /// history's retention.
     pub async fn start(&self) -> Result<()> {
         crate::engine::recover(self).await?;
-        crate::ops::backups::spawn_scheduler(self);
+        crate::ops::schedule::spawn_scheduler(self);
         crate::engine::spawn_sweeper(self);
         Ok(())
     }

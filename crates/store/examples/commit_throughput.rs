@@ -35,6 +35,7 @@ fn server(id: i64) -> Record {
         image: Some(ImageId(4)),
         iso: None,
         rescue_enabled: false,
+        rescue_armed: None,
         backup_window: None,
         protection: Protection::default(),
         labels: Labels::from([("env".to_string(), "bench".to_string())]),

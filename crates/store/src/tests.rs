@@ -112,6 +112,7 @@ fn server(id: i64, project: i64, name: &str) -> Record {
         image: Some(ImageId(4)),
         iso: None,
         rescue_enabled: false,
+        rescue_armed: None,
         backup_window: Some("22-02".into()),
         protection: Protection { delete: true, rebuild: false },
         labels: labels(),

@@ -292,8 +292,9 @@ pub enum FaultCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SimCommand {
-    /// Fast-forward the backup schedule: take the backups of every window opening within
-    /// the next N hours, now
+    /// Fast-forward the clock's schedule: take the backups of every window opening within
+    /// the next N hours, and disable the rescue systems that would by then have waited an
+    /// hour for a boot, now
     Advance {
         #[arg(long)]
         hours: u32,

@@ -105,7 +105,10 @@ mod tests {
         let bad = admin(&dir, &["catalog", "set-prices", "--json", "{\"currency\": 1}"]);
         assert_eq!(bad.status.code(), Some(1));
 
-        assert_eq!(admin_ok(&dir, &["sim", "advance", "--hours", "48"]), "0 backup(s) started\n");
+        assert_eq!(
+            admin_ok(&dir, &["sim", "advance", "--hours", "48"]),
+            "0 backup(s) started, 0 rescue system(s) disabled\n"
+        );
 
         // Failures are reported on stderr with a non-zero exit.
         let missing = admin(&dir, &["token", "revoke", "999999"]);
@@ -153,7 +156,10 @@ mod tests {
 
         admin_ok(&dir, &["fault", "api", "--code", "rate_limit_exceeded", "--count", "1"]);
         assert!(admin_ok(&dir, &["fault", "list"]).contains("rate_limit_exceeded"));
-        assert_eq!(admin_ok(&dir, &["sim", "advance", "--hours", "1"]), "0 backup(s) started\n");
+        assert_eq!(
+            admin_ok(&dir, &["sim", "advance", "--hours", "1"]),
+            "0 backup(s) started, 0 rescue system(s) disabled\n"
+        );
 
         // A server started on it afterwards: projects exist, so no new token is printed; the
         // offline token works and the offline revocation and fault hold.

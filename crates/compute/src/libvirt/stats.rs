@@ -54,32 +54,42 @@ pub struct NetCounters {
 }
 
 impl Counters {
-    /// `self - earlier`, or `None` when a counter went back (the VM's process restarted).
-    /// The network counters of both, if known, are subtracted the same way on their own
-    /// (they start again when the guest boots, not when the process does).
-    fn since(&self, earlier: &Counters) -> Option<Counters> {
-        Some(Counters {
-            cpu_ns: self.cpu_ns.checked_sub(earlier.cpu_ns)?,
-            read_requests: self.read_requests.checked_sub(earlier.read_requests)?,
-            write_requests: self.write_requests.checked_sub(earlier.write_requests)?,
-            read_bytes: self.read_bytes.checked_sub(earlier.read_bytes)?,
-            write_bytes: self.write_bytes.checked_sub(earlier.write_bytes)?,
-            net: net_since(self.net, earlier.net),
-        })
+    /// CPU and disk rates from `earlier` to `self` over `secs`. A counter that went back
+    /// means the VM's process started again in between, so its counters began from zero.
+    fn host_rates(&self, earlier: &Counters, secs: f64) -> HostRates {
+        let since = |now: u64, then: u64| now.checked_sub(then);
+        let delta = (|| {
+            Some([
+                since(self.cpu_ns, earlier.cpu_ns)?,
+                since(self.read_requests, earlier.read_requests)?,
+                since(self.write_requests, earlier.write_requests)?,
+                since(self.read_bytes, earlier.read_bytes)?,
+                since(self.write_bytes, earlier.write_bytes)?,
+            ])
+        })()
+        .unwrap_or([
+            self.cpu_ns,
+            self.read_requests,
+            self.write_requests,
+            self.read_bytes,
+            self.write_bytes,
+        ]);
+        let per_sec = delta.map(|v| v as f64 / secs);
+        // Percent where one busy core is 100, as in Hetzner's graphs.
+        [per_sec[0] / 1e9 * 100.0, per_sec[1], per_sec[2], per_sec[3], per_sec[4]]
     }
 }
 
-fn net_since(now: Option<NetCounters>, earlier: Option<NetCounters>) -> Option<NetCounters> {
-    let (now, earlier) = (now?, earlier?);
-    let delta = (|| {
-        Some(NetCounters {
-            rx_packets: now.rx_packets.checked_sub(earlier.rx_packets)?,
-            tx_packets: now.tx_packets.checked_sub(earlier.tx_packets)?,
-            rx_bytes: now.rx_bytes.checked_sub(earlier.rx_bytes)?,
-            tx_bytes: now.tx_bytes.checked_sub(earlier.tx_bytes)?,
-        })
-    })();
-    Some(delta.unwrap_or(now))
+impl NetCounters {
+    /// Network rates from `earlier` to `self` over `secs`; counters that went back began
+    /// from zero in between (the guest booted again).
+    fn rates(&self, earlier: &NetCounters, secs: f64) -> NetRates {
+        let now = [self.rx_packets, self.tx_packets, self.rx_bytes, self.tx_bytes];
+        let then = [earlier.rx_packets, earlier.tx_packets, earlier.rx_bytes, earlier.tx_bytes];
+        let went_back = now.iter().zip(&then).any(|(n, t)| n < t);
+        let delta = if went_back { now } else { [0, 1, 2, 3].map(|i| now[i] - then[i]) };
+        delta.map(|v| v as f64 / secs)
+    }
 }
 
 /// One reading: `None` counters when the VM was off.
@@ -90,72 +100,85 @@ pub struct Sample {
     pub counters: Option<Counters>,
 }
 
-/// Rates over one interval between two samples.
-#[derive(Debug, Clone, Copy, Default)]
-struct Rates {
-    /// Percent where one busy core is 100, as in Hetzner's graphs.
-    cpu: f64,
-    iops_read: f64,
-    iops_write: f64,
-    bandwidth_read: f64,
-    bandwidth_write: f64,
-    /// In from the network is what the guest received, out what it sent.
-    pps_in: f64,
-    pps_out: f64,
-    bandwidth_in: f64,
-    bandwidth_out: f64,
-    /// Whether the network rates are known (the guest's agent answered at both ends).
-    net: bool,
-}
+/// CPU percent, read and write requests per second, read and written bytes per second.
+type HostRates = [f64; 5];
+/// Packets per second in and out, bytes per second in and out: in is what the guest
+/// received, out what it sent.
+type NetRates = [f64; 4];
 
-impl Rates {
-    /// The rates between two samples, if they make one.
-    fn between(a: &Sample, b: &Sample) -> Option<Rates> {
-        let secs = b.at - a.at;
-        if secs <= 0.0 || secs > MAX_GAP_SECS {
-            return None;
-        }
-        let (Some(before), Some(after)) = (a.counters, b.counters) else {
-            // Off for at least part of it: nothing ran, nothing moved.
-            return Some(Rates { net: true, ..Rates::default() });
-        };
-        // A restart in between: the counters began again from zero within it.
-        let delta = after.since(&before).unwrap_or(after);
-        let per_sec = |v: u64| v as f64 / secs;
-        let n = delta.net.unwrap_or_default();
-        Some(Rates {
-            cpu: delta.cpu_ns as f64 / (secs * 1e9) * 100.0,
-            iops_read: per_sec(delta.read_requests),
-            iops_write: per_sec(delta.write_requests),
-            bandwidth_read: per_sec(delta.read_bytes),
-            bandwidth_write: per_sec(delta.write_bytes),
-            pps_in: per_sec(n.rx_packets),
-            pps_out: per_sec(n.tx_packets),
-            bandwidth_in: per_sec(n.rx_bytes),
-            bandwidth_out: per_sec(n.tx_bytes),
-            net: delta.net.is_some(),
+/// Rates over the interval from `.0` to `.1`.
+type Interval<R> = (f64, f64, R);
+
+/// The CPU and disk rates between consecutive samples. A VM off at either end ran
+/// nothing; samples too far apart (Stratus was not sampling) make no rate.
+fn host_intervals(samples: &[Sample]) -> Vec<Interval<HostRates>> {
+    samples
+        .windows(2)
+        .filter_map(|w| {
+            let (a, b) = (&w[0], &w[1]);
+            let secs = b.at - a.at;
+            if secs <= 0.0 || secs > MAX_GAP_SECS {
+                return None;
+            }
+            let rates = match (a.counters, b.counters) {
+                (Some(before), Some(after)) => after.host_rates(&before, secs),
+                _ => HostRates::default(),
+            };
+            Some((a.at, b.at, rates))
         })
-    }
+        .collect()
 }
 
-/// A series' value from the rates of a step, if it has one there.
-type Pick = fn(&Rates) -> Option<f64>;
+/// The network rates between the guest agent's readings. A reading the agent missed
+/// while the VM ran is bridged by the next one it gives (the guest's counters kept
+/// counting), so no traffic is lost; while the VM was off nothing moved; an agent
+/// that never answered leaves a gap.
+fn net_intervals(samples: &[Sample]) -> Vec<Interval<NetRates>> {
+    let mut out = Vec::new();
+    // The agent's last reading since which the VM has run and been sampled.
+    let mut last: Option<(f64, NetCounters)> = samples.first().and_then(|s| Some((s.at, s.counters?.net?)));
+    for w in samples.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        let sampled = b.at - a.at <= MAX_GAP_SECS;
+        let reading = b.counters.and_then(|c| c.net).map(|n| (b.at, n));
+        if !sampled {
+            last = reading;
+        } else if a.counters.is_none() || b.counters.is_none() {
+            // Off at one end: nothing ran, nothing moved.
+            out.push((a.at, b.at, NetRates::default()));
+            last = reading;
+        } else if let Some((at, now)) = reading {
+            if let Some((since, then)) = last {
+                out.push((since, at, now.rates(&then, at - since)));
+            }
+            last = reading;
+        }
+    }
+    out
+}
+
+/// Which rate a series shows.
+#[derive(Debug, Clone, Copy)]
+enum Rate {
+    Host(usize),
+    Net(usize),
+}
 
 /// Hetzner's series names for each kind a VM has, and which rate they show.
-fn kind_series(kind: MetricKind) -> &'static [(&'static str, Pick)] {
+fn kind_series(kind: MetricKind) -> &'static [(&'static str, Rate)] {
     match kind {
-        MetricKind::Cpu => &[("cpu", |r| Some(r.cpu))],
+        MetricKind::Cpu => &[("cpu", Rate::Host(0))],
         MetricKind::Disk => &[
-            ("disk.0.iops.read", |r| Some(r.iops_read)),
-            ("disk.0.iops.write", |r| Some(r.iops_write)),
-            ("disk.0.bandwidth.read", |r| Some(r.bandwidth_read)),
-            ("disk.0.bandwidth.write", |r| Some(r.bandwidth_write)),
+            ("disk.0.iops.read", Rate::Host(1)),
+            ("disk.0.iops.write", Rate::Host(2)),
+            ("disk.0.bandwidth.read", Rate::Host(3)),
+            ("disk.0.bandwidth.write", Rate::Host(4)),
         ],
         MetricKind::Network => &[
-            ("network.0.pps.in", |r| r.net.then_some(r.pps_in)),
-            ("network.0.pps.out", |r| r.net.then_some(r.pps_out)),
-            ("network.0.bandwidth.in", |r| r.net.then_some(r.bandwidth_in)),
-            ("network.0.bandwidth.out", |r| r.net.then_some(r.bandwidth_out)),
+            ("network.0.pps.in", Rate::Net(0)),
+            ("network.0.pps.out", Rate::Net(1)),
+            ("network.0.bandwidth.in", Rate::Net(2)),
+            ("network.0.bandwidth.out", Rate::Net(3)),
         ],
         // Load balancer kinds: a VM has none.
         MetricKind::OpenConnections
@@ -204,18 +227,31 @@ impl History {
                 samples.push(now);
             }
         }
-        let intervals: Vec<(f64, f64, Rates)> =
-            samples.windows(2).filter_map(|w| Rates::between(&w[0], &w[1]).map(|r| (w[0].at, w[1].at, r))).collect();
+        let (host, net) = (host_intervals(&samples), net_intervals(&samples));
         let times = crate::metrics::sample_times(query.start.timestamp(), query.end.timestamp(), query.step);
         // Each point averages the rates over the step that ends at it (at least one
         // sampling interval, so a fine step still finds data).
         let window = f64::from(query.step).max(SAMPLE_EVERY.as_secs_f64());
-        let points: Vec<(f64, Option<Rates>)> =
-            times.iter().map(|&t| (t as f64, average(&intervals, t as f64 - window, t as f64))).collect();
+        let points: Vec<(f64, Option<HostRates>, Option<NetRates>)> = times
+            .iter()
+            .map(|&t| {
+                let (from, to) = (t as f64 - window, t as f64);
+                (t as f64, average(&host, from, to), average(&net, from, to))
+            })
+            .collect();
         let mut out = Vec::new();
         for kind in query.distinct_kinds() {
-            for &(name, pick) in kind_series(kind) {
-                let values = points.iter().filter_map(|&(t, r)| Some((t, round2(pick(&r?)?)))).collect();
+            for &(name, rate) in kind_series(kind) {
+                let values = points
+                    .iter()
+                    .filter_map(|&(t, host, net)| {
+                        let v = match rate {
+                            Rate::Host(i) => host?[i],
+                            Rate::Net(i) => net?[i],
+                        };
+                        Some((t, round2(v)))
+                    })
+                    .collect();
                 out.push(MetricSeries { name: name.to_owned(), values });
             }
         }
@@ -227,45 +263,23 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// The time-weighted average of the rates of `intervals` (sorted, not overlapping)
-/// over `[from, to]`, or `None` when none of them covers any of it. The network rates
-/// average over the part where they are known.
-fn average(intervals: &[(f64, f64, Rates)], from: f64, to: f64) -> Option<Rates> {
+/// The time-weighted average of the rates of `intervals` (sorted, not overlapping) over
+/// `[from, to]`, or `None` when none of them covers any of it.
+fn average<const N: usize>(intervals: &[Interval<[f64; N]>], from: f64, to: f64) -> Option<[f64; N]> {
     let first = intervals.partition_point(|&(_, end, _)| end <= from);
-    let mut sum = Rates::default();
-    let (mut covered, mut net_covered) = (0.0, 0.0);
+    let mut sum = [0.0; N];
+    let mut covered = 0.0;
     for &(start, end, rates) in intervals[first..].iter().take_while(|&&(start, _, _)| start < to) {
         let overlap = end.min(to) - start.max(from);
         if overlap <= 0.0 {
             continue;
         }
         covered += overlap;
-        sum.cpu += rates.cpu * overlap;
-        sum.iops_read += rates.iops_read * overlap;
-        sum.iops_write += rates.iops_write * overlap;
-        sum.bandwidth_read += rates.bandwidth_read * overlap;
-        sum.bandwidth_write += rates.bandwidth_write * overlap;
-        if rates.net {
-            net_covered += overlap;
-            sum.pps_in += rates.pps_in * overlap;
-            sum.pps_out += rates.pps_out * overlap;
-            sum.bandwidth_in += rates.bandwidth_in * overlap;
-            sum.bandwidth_out += rates.bandwidth_out * overlap;
+        for (s, r) in sum.iter_mut().zip(rates) {
+            *s += r * overlap;
         }
     }
-    let net = |v: f64| if net_covered > 0.0 { v / net_covered } else { 0.0 };
-    (covered > 0.0).then(|| Rates {
-        cpu: sum.cpu / covered,
-        iops_read: sum.iops_read / covered,
-        iops_write: sum.iops_write / covered,
-        bandwidth_read: sum.bandwidth_read / covered,
-        bandwidth_write: sum.bandwidth_write / covered,
-        pps_in: net(sum.pps_in),
-        pps_out: net(sum.pps_out),
-        bandwidth_in: net(sum.bandwidth_in),
-        bandwidth_out: net(sum.bandwidth_out),
-        net: net_covered > 0.0,
-    })
+    (covered > 0.0).then(|| sum.map(|s| s / covered))
 }
 
 fn unix_now() -> f64 {
@@ -466,12 +480,12 @@ mod tests {
     }
 
     #[test]
-    fn network_series_come_from_the_agent_and_have_gaps_without_it() {
+    fn network_series_come_from_the_agent_and_a_missed_reading_loses_nothing() {
         let h = History::default();
         h.record(1, with_net(1000.0, 0, 0));
         h.record(1, with_net(1010.0, 10 << 20, 1 << 20));
         h.record(1, running(1020.0, 0, 0, 0)); // the agent did not answer
-        h.record(1, with_net(1030.0, 12 << 20, 2 << 20));
+        h.record(1, with_net(1030.0, 14 << 20, 2 << 20));
         h.record(1, with_net(1040.0, 1 << 20, 0)); // the guest rebooted: counters from zero
         let net = h.series(1, &query(vec![MetricKind::Network, MetricKind::Network], 1010, 1040, 10), None);
         let names: Vec<&str> = net.iter().map(|s| s.name.as_str()).collect();
@@ -480,11 +494,33 @@ mod tests {
             ["network.0.pps.in", "network.0.pps.out", "network.0.bandwidth.in", "network.0.bandwidth.out"],
             "duplicates ignored"
         );
-        assert_eq!(net[2].values, [(1010.0, 1_048_576.0), (1040.0, 104_857.6)], "no point where it is unknown");
+        // The 4 MiB received between 1010 and 1030 spread over the two steps, not dropped.
+        assert_eq!(
+            net[2].values,
+            [(1010.0, 1_048_576.0), (1020.0, 209_715.2), (1030.0, 209_715.2), (1040.0, 104_857.6)]
+        );
         assert_eq!(net[3].values[0], (1010.0, 104_857.6));
         assert_eq!(net[0].values[0], (1010.0, 1024.0));
         let cpu = h.series(1, &query(vec![MetricKind::Cpu], 1010, 1040, 10), None).remove(0).values;
         assert_eq!(cpu.len(), 4, "CPU does not depend on the agent");
+    }
+
+    #[test]
+    fn network_series_have_gaps_without_an_agent_and_zeros_while_off() {
+        let h = History::default();
+        h.record(1, running(1000.0, 0, 0, 0));
+        h.record(1, running(1010.0, 1, 0, 0));
+        h.record(1, Sample { at: 1020.0, counters: None });
+        h.record(1, with_net(1030.0, 5 << 20, 0)); // booted, the agent up
+        h.record(1, with_net(1040.0, 6 << 20, 0));
+        // Stratus not sampling for a minute: the reading after it bridges nothing.
+        h.record(1, with_net(1100.0, 100 << 20, 0));
+        h.record(1, with_net(1110.0, 101 << 20, 0));
+        let net = h.series(1, &query(vec![MetricKind::Network], 1010, 1110, 10), None);
+        let times: Vec<f64> = net[2].values.iter().map(|&(t, _)| t).collect();
+        assert_eq!(times, [1020.0, 1030.0, 1040.0, 1110.0], "no agent at 1010, nothing across the gap");
+        assert_eq!(net[2].values[..2], [(1020.0, 0.0), (1030.0, 0.0)], "off");
+        assert_eq!(net[2].values[2..], [(1040.0, 104_857.6), (1110.0, 104_857.6)]);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use super::{Ctx, Kind, Step, StepResult};
 use crate::data::{State, Tx};
 use crate::engine::Call;
 use crate::ids::{IsoId, ResourceRef, ServerId};
-use crate::model::ActionError;
+use crate::model::{now, ActionError};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stratus_compute::RescueSpec;
@@ -70,12 +71,12 @@ fn undo_set_rescue(s: &State, c: &Ctx<RescueParams>) -> Result<Call, ActionError
     Ok(Call::SetRescue { vm: c.params.server.0, rescue: was.then(RescueSpec::default) })
 }
 fn mark_rescue(tx: &mut Tx, c: &Ctx<RescueParams>) -> StepResult {
-    let was = update_server(tx, c.params.server, |s| std::mem::replace(&mut s.rescue_enabled, c.params.enabled))?;
+    let was = update_server(tx, c.params.server, |s| s.set_rescue(c.params.enabled.then(now)))?;
     Ok(Some(json!(was)))
 }
 fn unmark_rescue(tx: &mut Tx, c: &Ctx<RescueParams>) -> StepResult {
-    if let Some(was) = c.output::<bool>("mark_rescue") {
-        update_server(tx, c.params.server, |s| s.rescue_enabled = was)?;
+    if let Some(was) = c.output::<Option<DateTime<Utc>>>("mark_rescue") {
+        update_server(tx, c.params.server, |s| s.set_rescue(was))?;
     }
     Ok(None)
 }

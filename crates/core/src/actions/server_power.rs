@@ -7,6 +7,7 @@ use crate::data::{State, Tx};
 use crate::engine::Call;
 use crate::ids::{ResourceRef, ServerId};
 use crate::model::{ActionError, ServerStatus};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use stratus_compute::StopMode;
@@ -57,12 +58,12 @@ fn rescue_used(tx: &mut Tx, c: &C) -> StepResult {
     if was_running(c, "mark_starting") {
         return Ok(None);
     }
-    let was = update_server(tx, c.params.server, |s| std::mem::take(&mut s.rescue_enabled))?;
+    let was = update_server(tx, c.params.server, |s| s.set_rescue(None))?;
     Ok(Some(json!(was)))
 }
 fn unuse_rescue(tx: &mut Tx, c: &C) -> StepResult {
-    if let Some(was) = c.output::<bool>("rescue_used") {
-        update_server(tx, c.params.server, |s| s.rescue_enabled = was)?;
+    if let Some(was) = c.output::<Option<DateTime<Utc>>>("rescue_used") {
+        update_server(tx, c.params.server, |s| s.set_rescue(was))?;
     }
     Ok(None)
 }

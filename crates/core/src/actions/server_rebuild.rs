@@ -50,7 +50,7 @@ fn set_boot_image(tx: &mut Tx, c: &C) -> StepResult {
         if let Some(user_data) = &c.params.user_data {
             s.user_data = Some(user_data.clone());
         }
-        s.rescue_enabled = false;
+        s.set_rescue(None);
     })?;
     Ok(None)
 }

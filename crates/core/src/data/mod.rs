@@ -36,6 +36,7 @@ pub use table::{Row, Table};
 use crate::ids::*;
 use crate::model::*;
 use crate::store::{Batch, Change, Record, Snapshot};
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -73,6 +74,8 @@ pub struct State {
     active: BTreeSet<ActionId>,
     /// Derived: servers with backups enabled, for the schedule.
     backed_up: BTreeSet<ServerId>,
+    /// Derived: servers with the rescue system armed, by when it was, for its expiry.
+    rescue_armed: BTreeSet<(DateTime<Utc>, ServerId)>,
     /// Derived: resource -> the rows that point at it (see [`Row::links`]).
     links: HashMap<ResourceRef, BTreeSet<ResourceRef>>,
     /// Derived: public addresses in use (IPv4 addresses and IPv6 networks), never handed
@@ -182,6 +185,11 @@ impl State {
         self.backed_up.iter().filter_map(|id| self.servers.get(id.0))
     }
 
+    /// The servers whose rescue system was armed at `until` or before, oldest first.
+    pub(crate) fn rescue_armed_until(&self, until: DateTime<Utc>) -> impl Iterator<Item = &Arc<Server>> + '_ {
+        self.rescue_armed.range(..=(until, ServerId(i64::MAX))).filter_map(|(_, id)| self.servers.get(id.0))
+    }
+
     /// The action waiting to run after `id`.
     pub(crate) fn successor(&self, id: ActionId) -> Option<ActionId> {
         self.successors.get(&id).copied()
@@ -225,8 +233,13 @@ impl State {
             Record::Ip(ip) => {
                 self.addresses.insert(ip.address.clone(), ip.id);
             }
-            Record::Server(srv) if srv.backup_window.is_some() => {
-                self.backed_up.insert(srv.id);
+            Record::Server(srv) => {
+                if srv.backup_window.is_some() {
+                    self.backed_up.insert(srv.id);
+                }
+                if let Some(at) = srv.rescue_armed_at() {
+                    self.rescue_armed.insert((at, srv.id));
+                }
             }
             Record::Nic(nic) => {
                 if let Some(network) = nic.network {
@@ -270,6 +283,9 @@ impl State {
             }
             Record::Server(srv) => {
                 self.backed_up.remove(&srv.id);
+                if let Some(at) = srv.rescue_armed_at() {
+                    self.rescue_armed.remove(&(at, srv.id));
+                }
             }
             Record::Ip(ip) if self.addresses.get(&ip.address) == Some(&ip.id) => {
                 self.addresses.remove(&ip.address);

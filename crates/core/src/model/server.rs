@@ -95,6 +95,9 @@ pub struct Server {
     pub image: Option<ImageId>,
     pub iso: Option<IsoId>,
     pub rescue_enabled: bool,
+    /// When the rescue system was armed, while it is (see [`Server::set_rescue`]).
+    #[serde(default)]
+    pub rescue_armed: Option<DateTime<Utc>>,
     /// `HH-HH` UTC window in which the daily backup runs; `None` when backups are off.
     pub backup_window: Option<String>,
     pub protection: Protection,
@@ -112,6 +115,22 @@ pub struct Server {
 }
 
 impl Server {
+    /// When the armed rescue system was armed, `None` when none is. One armed before
+    /// Stratus recorded the time counts as armed when the server was created, so it
+    /// expires at the next check.
+    pub fn rescue_armed_at(&self) -> Option<DateTime<Utc>> {
+        self.rescue_enabled.then(|| self.rescue_armed.unwrap_or(self.created))
+    }
+
+    /// Arms the rescue system as of `at`, or disarms it (`None`); returns when it was
+    /// armed before, for an undo.
+    pub fn set_rescue(&mut self, at: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        let was = self.rescue_armed_at();
+        self.rescue_enabled = at.is_some();
+        self.rescue_armed = at;
+        was
+    }
+
     /// Whether its VM exists on the hypervisor: from the moment the create action's VM
     /// step committed (the same commit leaves `initializing`) until it is deleted.
     pub fn has_vm(&self) -> bool {

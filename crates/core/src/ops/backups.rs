@@ -1,7 +1,6 @@
 //! The daily backup schedule. A server with backups enabled gets one backup per day,
-//! taken when its window opens; the newest seven are kept. The simulator's clock can be
-//! fast-forwarded (`stratus sim advance --hours N`), which takes the backups of every
-//! window that opens in that span.
+//! taken when its window opens; the newest seven are kept. Run by the clock (see
+//! `schedule`).
 
 use super::server_actions::new_image;
 use crate::actions::{self, CreateImageParams, ServerBackup};
@@ -12,23 +11,6 @@ use crate::model::*;
 use crate::store::Record;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use std::sync::Arc;
-
-/// How often the schedule is checked.
-const TICK: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Checks the schedule every minute for as long as the process runs.
-pub(crate) fn spawn_scheduler(cloud: &Cloud) {
-    let cloud = cloud.clone();
-    tokio::spawn(async move {
-        let mut interval = tokio::time::interval(TICK);
-        loop {
-            interval.tick().await;
-            if let Err(e) = cloud.run_backups_until(now()).await {
-                tracing::warn!(error = %e, "backup schedule");
-            }
-        }
-    });
-}
 
 /// The start hour of a `HH-HH` window.
 fn window_start_hour(window: &str) -> Option<u32> {
@@ -59,12 +41,6 @@ fn due_windows(window: &str, since: DateTime<Utc>, until: DateTime<Utc>) -> Vec<
 }
 
 impl Cloud {
-    /// Fast-forwards the backup schedule by `hours`: takes the backups of every window
-    /// opening between now and then. Returns how many backups were started.
-    pub async fn sim_advance(&self, hours: u32) -> Result<usize> {
-        self.run_backups_until(now() + Duration::hours(i64::from(hours))).await
-    }
-
     /// Starts the backups due up to `until`; servers busy with an action wait for the
     /// next check.
     pub(crate) async fn run_backups_until(&self, until: DateTime<Utc>) -> Result<usize> {

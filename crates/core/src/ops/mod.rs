@@ -15,6 +15,8 @@ pub mod ips;
 pub mod load_balancers;
 pub mod networks;
 pub mod placement_groups;
+mod rescue_expiry;
+pub mod schedule;
 pub mod server_actions;
 pub mod servers;
 pub mod ssh_keys;

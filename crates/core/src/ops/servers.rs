@@ -203,6 +203,7 @@ impl Cloud {
                     image: Some(image.id),
                     iso: None,
                     rescue_enabled: false,
+                    rescue_armed: None,
                     backup_window: None,
                     protection: Protection::default(),
                     labels: req.labels.clone(),

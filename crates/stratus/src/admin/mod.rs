@@ -124,7 +124,10 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
             json(faults.iter().map(|f| &**f).collect::<Vec<_>>())
         }
         AdminRequest::FaultClear => json(Cleared { cleared: cloud.fault_clear().await? }),
-        AdminRequest::SimAdvance { hours } => json(Advanced { backups_started: cloud.sim_advance(hours).await? }),
+        AdminRequest::SimAdvance { hours } => {
+            let run = cloud.sim_advance(hours).await?;
+            json(Advanced { backups_started: run.backups_started, rescues_disabled: run.rescues_disabled })
+        }
         AdminRequest::ActionList { stuck } => {
             let actions = if stuck { cloud.action_stuck_list() } else { cloud.action_active_list() };
             json(actions.iter().map(|a| action_row(a)).collect::<Vec<_>>())

@@ -247,6 +247,9 @@ pub struct KindRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Advanced {
     pub backups_started: usize,
+    /// Rescue systems armed an hour without a boot, disabled.
+    #[serde(default)]
+    pub rescues_disabled: usize,
 }
 
 #[cfg(test)]

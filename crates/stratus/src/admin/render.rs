@@ -64,7 +64,11 @@ pub fn render(request: &AdminRequest, result: Value, format: Format) -> Result<S
         }
         AdminRequest::FaultClear => line(format!("cleared {} fault(s)", parse::<Cleared>(result)?.cleared)),
         AdminRequest::SimAdvance { .. } => {
-            line(format!("{} backup(s) started", parse::<Advanced>(result)?.backups_started))
+            let run = parse::<Advanced>(result)?;
+            line(format!(
+                "{} backup(s) started, {} rescue system(s) disabled",
+                run.backups_started, run.rescues_disabled
+            ))
         }
         AdminRequest::ActionList { .. } => {
             let rows: Vec<ActionRow> = parse(result)?;

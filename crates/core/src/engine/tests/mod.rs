@@ -13,6 +13,7 @@ mod testdriver;
 
 use crate::data::State;
 use crate::model::*;
+use crate::ops::actions::ActionFilter;
 use crate::ops::server_actions::ServerAction;
 use crate::ops::servers::{ServerCreate, ServerFilter};
 use crate::ops::Ref;
@@ -316,6 +317,35 @@ async fn the_boot_into_the_rescue_system_disarms_it() {
     check_settled(&cloud, &sim);
 }
 
+/// As on Hetzner, a rescue system not booted into within an hour is disabled, by the
+/// action a user's disable_rescue starts; one booted into is gone already.
+#[tokio::test]
+async fn an_unused_rescue_system_is_disabled_after_an_hour() {
+    let (cloud, p, _, sim) = instant().await;
+    let mut ids = Vec::new();
+    for name in ["unused", "booted"] {
+        let id = cloud.server_create(&p, create_req(name)).await.unwrap().server.server.id;
+        settle(&cloud).await;
+        cloud.server_action(&p, id, ServerAction::EnableRescue { ssh_keys: vec![] }).await.unwrap();
+        settle(&cloud).await;
+        ids.push(id);
+    }
+    cloud.server_action(&p, ids[1], ServerAction::Reset).await.unwrap();
+    settle(&cloud).await;
+    let rescue_enabled = |id| cloud.server_get(&p, id).unwrap().server.rescue_enabled;
+    assert_eq!(cloud.sim_advance(0).await.unwrap().rescues_disabled, 0, "armed just now");
+    assert!(rescue_enabled(ids[0]));
+    assert_eq!(cloud.sim_advance(1).await.unwrap().rescues_disabled, 1, "only the unused one");
+    settle(&cloud).await;
+    assert!(!rescue_enabled(ids[0]));
+    assert!(sim.vm(ids[0].0).unwrap().rescue.is_none(), "disarmed in the driver too");
+    let filter = ActionFilter { resource: Some(ids[0].as_ref()), ..Default::default() };
+    let kinds: Vec<String> = cloud.action_list(&p, &filter).iter().map(|a| a.kind.clone()).collect();
+    assert!(kinds.iter().any(|k| k == "server_disable_rescue"), "{kinds:?}");
+    assert_eq!(cloud.sim_advance(2).await.unwrap().rescues_disabled, 0, "nothing left armed");
+    check_settled(&cloud, &sim);
+}
+
 #[tokio::test]
 async fn a_failed_rebuild_keeps_the_old_image_and_user_data() {
     let (cloud, p, _, sim) = instant().await;
@@ -492,9 +522,9 @@ async fn backups_are_taken_per_window_and_rotated() {
     let id = cloud.server_create(&p, create_req("b")).await.unwrap().server.server.id;
     settle(&cloud).await;
     cloud.server_action(&p, id, ServerAction::EnableBackup { window: None }).await.unwrap();
-    assert_eq!(cloud.sim_advance(24).await.unwrap(), 1);
+    assert_eq!(cloud.sim_advance(24).await.unwrap().backups_started, 1);
     settle(&cloud).await;
-    assert_eq!(cloud.sim_advance(24 * 10).await.unwrap(), 7);
+    assert_eq!(cloud.sim_advance(24 * 10).await.unwrap().backups_started, 7);
     settle(&cloud).await;
     let filter = crate::ops::images::ImageFilter { kinds: vec![ImageType::Backup], ..Default::default() };
     let backups = cloud.image_list(&p, &filter);
@@ -513,7 +543,7 @@ async fn backups_are_taken_per_window_and_rotated() {
     assert!(cloud.image_list(&p, &filter).is_empty(), "disabling backups (as Hetzner does) deletes them");
     assert_eq!(stored(&sim), 0, "and their data");
     cloud.server_action(&p, id, ServerAction::EnableBackup { window: Some("02-06".into()) }).await.unwrap();
-    assert_eq!(cloud.sim_advance(48).await.unwrap(), 2);
+    assert_eq!(cloud.sim_advance(48).await.unwrap().backups_started, 2);
     settle(&cloud).await;
     cloud.server_action(&p, id, ServerAction::DisableBackup { delete_backups: false }).await.unwrap();
     settle(&cloud).await;
