@@ -61,51 +61,71 @@ stratus_cli doctor 2>/dev/null | grep -i virtualisation || true
 
 hc ssh-key create --name bench --public-key-from-file "$WORK/key.pub" >/dev/null
 
-# The boot alone: QEMU started by hand on an overlay of the same build, TCG as the driver
-# runs it here, user-mode networking forwarding a loopback port to the guest's 22.
+# The boot alone: QEMU and passt started by hand, booting what a server boots (an overlay
+# of the same build, the NoCloud seed a server got, TCG as the driver runs it here, passt
+# forwarding a loopback port to the guest's 22), without Stratus or libvirt.
 img="$STRATUS_E2E_DATA/images/small/$(cat "$STRATUS_E2E_DATA/images/small/current")"
-bare_boot() { # prints seconds from QEMU's start to the guest's SSH banner
-	local port t0 qemu took
+bare_boot() { # prints seconds from passt's and QEMU's start to the guest's SSH banner
+	local port net t0 qemu took
 	rm -f "$WORK/bare.qcow2"
 	qemu-img create -q -f qcow2 -b "$img/disk.qcow2" -F qcow2 "$WORK/bare.qcow2" 40G
 	port=$((20000 + RANDOM % 10000))
+	# passt as libvirt runs it: unprivileged (as root it gives up its rights and fails),
+	# daemonised once its socket listens, gone when QEMU is.
+	net=$WORK/bare-net
+	rm -rf "$net" && mkdir -m 0777 "$net"
 	t0=$(now)
-	qemu-system-x86_64 -machine q35,accel=tcg -smp 2 -m 4096 -display none -monitor none \
+	runuser -u libvirt-qemu -- passt -q -1 -s "$net/passt.sock" -P "$net/passt.pid" -l "$net/passt.log" \
+		-t "127.0.0.1/$port:22" >/dev/null 2>&1
+	# -nodefaults as libvirt starts QEMU (else QEMU adds devices the firmware then probes).
+	qemu-system-x86_64 -machine q35,accel=tcg -smp 2 -m 4096 -nodefaults -vga std -display none -monitor none \
 		-kernel "$img/vmlinuz" -initrd "$img/initrd.img" -append "$(jq -r .boot.cmdline "$img/manifest.json")" \
-		-drive "file=$WORK/bare.qcow2,if=virtio,format=qcow2" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" \
-		-device virtio-net-pci,netdev=n0 -serial "file:$WORK/bare-serial.log" &
+		-drive "file=$WORK/bare.qcow2,if=virtio,format=qcow2" -drive "file=$WORK/bare-seed.img,if=virtio,format=raw,readonly=on" \
+		-netdev "stream,id=n0,server=off,addr.type=unix,addr.path=$net/passt.sock" -device virtio-net-pci,netdev=n0 \
+		-serial "file:$WORK/bare-serial.log" &
 	qemu=$!
 	for _ in $(seq 1 600); do banner 127.0.0.1 "$port" && break; sleep 0.1; done
 	took=$(secs "$t0" "$(now)")
-	kill "$qemu"
+	kill "$qemu" "$(cat "$net/passt.pid")" 2>/dev/null
 	wait "$qemu" 2>/dev/null || true
 	echo "$took"
 }
 # The same through Stratus: POST /servers, its actions polled every 100 ms, then the
-# banner. Prints the seconds until the actions succeeded and until the banner.
+# banner. Prints the seconds until libvirt started the domain (its serial log appears:
+# everything before is Stratus's own work), until the actions succeeded and until the banner.
 api_boot() { # name
-	local t0 t1 created ip a
+	local t0 tq t1 created ip a log
 	t0=$(now)
 	created=$(api POST /servers "{\"name\":\"$1\",\"server_type\":\"cx22\",\"image\":\"small\",\"location\":\"fsn1\",\"ssh_keys\":[\"bench\"]}")
 	ip=$(jq -r .server.public_net.ipv4.ip <<<"$created")
+	log=$STRATUS_E2E_DATA/vms/$(jq -r .server.id <<<"$created")/serial.log
+	until [[ -e $log ]]; do sleep 0.01; done
+	tq=$(now)
 	for a in $(jq -r '(.action.id), (.next_actions[].id)' <<<"$created"); do
 		until [[ $(api GET "/actions/$a" | jq -r .action.status) == success ]]; do sleep 0.1; done
 	done
 	t1=$(now)
 	for _ in $(seq 1 600); do banner "$ip" 22 && break; sleep 0.1; done
-	echo "$(secs "$t0" "$t1") $(secs "$t0" "$(now)")"
+	echo "$(secs "$t0" "$tq") $(secs "$t0" "$t1") $(secs "$t0" "$(now)")"
 	hc server delete "$1" >/dev/null
 }
 median() { # numbers...
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# A first server, not counted: its seed is the bare boot's, and the image's files are in
+# the page cache for both.
+hc server create --name b-seed --type cx22 --image small --location fsn1 --ssh-key bench >/dev/null
+hc server describe b-seed -o json
+cp "$STRATUS_E2E_DATA/vms/$(jq -r .id <<<"$OUT")/seed.img" "$WORK/bare-seed.img"
+hc server delete b-seed
 # Run-to-run noise under TCG is about a second, so both boots are repeated, in turns
 # (which goes first alternates), and compared by their medians.
 boots=${BENCH_BOOTS:-5}
-bare_runs=() action_runs=() banner_runs=()
+bare_runs=() start_runs=() action_runs=() banner_runs=()
 for round in $(seq 1 "$boots"); do
 	((round % 2)) && bare_runs+=("$(bare_boot)")
-	read -r actions banner_at <<<"$(api_boot "b-api-$round")"
+	read -r started actions banner_at <<<"$(api_boot "b-api-$round")"
+	start_runs+=("$started")
 	action_runs+=("$actions")
 	banner_runs+=("$banner_at")
 	((round % 2)) || bare_runs+=("$(bare_boot)")
@@ -116,7 +136,11 @@ echo "bare boots: ${bare_runs[*]}; POST /servers until the banner: ${banner_runs
 result bare_qemu_small_until_banner "$bare"
 result api_create_small_until_actions_succeed "$(median "${action_runs[@]}")"
 result api_create_small_until_banner "$via_api"
-result stratus_overhead_percent "$(awk -v s="$via_api" -v b="$bare" 'BEGIN { printf "%.1f", (s - b) / b * 100 }')"
+result api_create_small_until_domain_start "$(median "${start_runs[@]}")"
+# Against the hand-started boot; and what Stratus does before libvirt starts the domain,
+# as a share of the wait for the banner.
+result stratus_overhead_vs_bare_percent "$(awk -v s="$via_api" -v b="$bare" 'BEGIN { printf "%.1f", (s - b) / b * 100 }')"
+result stratus_work_before_domain_start_percent "$(awk -v q="$(median "${start_runs[@]}")" -v s="$via_api" 'BEGIN { printf "%.1f", q / s * 100 }')"
 for image in small debian-12; do
 	t0=$(now)
 	hc server create --name "b-$image" --type cx22 --image "$image" --location fsn1 --ssh-key bench ||

@@ -119,6 +119,19 @@ check "disable-rescue" hc server disable-rescue vm-one
 check "reset after disable-rescue" hc server reset vm-one
 guest "$IP" hostname && [[ $OUT == vm-one ]] && pass "a disabled rescue system is not booted" ||
 	fail "disabled rescue" "$OUT"
+# Armed and left alone for an hour (the clock fast-forwarded), it goes away by itself.
+check "enable-rescue, not booted" hc server enable-rescue --ssh-key e2e vm-one
+OUT=$(stratus_cli sim advance --hours 2 2>&1) && [[ $OUT == *"1 rescue system(s) disabled"* ]] &&
+	pass "an hour later the rescue system is disabled (stratus sim advance)" || fail "rescue expiry" "$OUT"
+for _ in $(seq 1 50); do
+	hc server describe vm-one -o json && [[ $(jq .rescue_enabled <<<"$OUT") == false ]] && break
+	sleep 0.2
+done
+[[ $(jq .rescue_enabled <<<"$OUT") == false ]] && pass "rescue_enabled false after the expiry" ||
+	fail "rescue_enabled after the expiry" "$OUT"
+check "reset after the expiry" hc server reset vm-one
+guest "$IP" hostname && [[ $OUT == vm-one ]] && pass "an expired rescue system is not booted" ||
+	fail "expired rescue" "$OUT"
 
 echo "== ISO in the CD drive"
 cdrom() { virsh -c qemu:///system domblklist "stratus-$ID" | awk '$1 == "sda" { print $2 }'; }

@@ -8,11 +8,25 @@ done
 virsh -c qemu:///system version >/dev/null || { echo "libvirtd does not answer (bash tests/setup.sh)" >&2; exit 1; }
 
 stratus_tmp
+# Whether domain $1 is this run's: its disks are under the run's temp dir. (Not `dumpxml |
+# grep -q`: grep leaving at the first match can cut virsh off, and pipefail then says no.)
+ours_domain() {
+	local xml
+	xml=$(virsh -c qemu:///system dumpxml "$1" 2>/dev/null) && [[ $xml == *"$STRATUS_E2E_TMP"* ]]
+}
 # Whatever happens, no domain of this run outlives it (a later run would find its names taken).
 remove_domains() {
-	local rc=$? d
+	local rc=$? d log
+	if ((rc != 0)); then
+		# What each guest printed last: a failed boot is explained there, and CI keeps only this output.
+		for log in "$STRATUS_E2E_DATA"/vms/*/serial.log; do
+			[[ -f $log ]] || continue
+			echo "---- last lines of $log ----" >&2
+			tail -n 25 "$log" >&2 || true
+		done
+	fi
 	for d in $(virsh -c qemu:///system list --all --name | grep '^stratus-' || true); do
-		if virsh -c qemu:///system dumpxml "$d" 2>/dev/null | grep -q "$STRATUS_E2E_TMP"; then
+		if ours_domain "$d"; then
 			# A QEMU that is slow to exit (several VMs stopping at once) makes destroy fail;
 			# undefining it then would leave it running as a transient domain.
 			for _ in 1 2 3 4 5; do
@@ -56,7 +70,7 @@ domstate() { virsh -c qemu:///system domstate "stratus-$1" 2>/dev/null | sed '/^
 ours() { # the domains of this run (their disks are under its temp dir)
 	local d
 	for d in $(virsh -c qemu:///system list --all --name | grep '^stratus-' || true); do
-		virsh -c qemu:///system dumpxml "$d" 2>/dev/null | grep -q "$STRATUS_E2E_TMP" && echo "$d"
+		ours_domain "$d" && echo "$d"
 	done
 	true
 }

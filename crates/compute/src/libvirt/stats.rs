@@ -366,16 +366,31 @@ pub fn spawn_sampler(conn: Arc<Connect>, vms: PathBuf, history: Arc<History>) {
     });
 }
 
+/// How many VMs are read at once: asked in turn, one guest agent slow to answer (up to
+/// [`AGENT_WAIT_SECS`]) would hold back the reading of every VM after it.
+const READERS: usize = 8;
+
 fn sample_all(conn: &Connect, vms: &Path, history: &History) {
     let Ok(domains) = conn.list_all_domains(0) else { return };
-    for domain in domains {
-        let Some(id) = domain.get_name().ok().and_then(|n| n.strip_prefix("stratus-")?.parse::<VmId>().ok()) else {
-            continue;
-        };
-        if vms.join(id.to_string()).is_dir() {
-            history.record(id, read(&domain));
-        }
+    let ours: Vec<(VmId, Domain)> = domains
+        .into_iter()
+        .filter_map(|domain| {
+            let id = domain.get_name().ok()?.strip_prefix("stratus-")?.parse::<VmId>().ok()?;
+            vms.join(id.to_string()).is_dir().then_some((id, domain))
+        })
+        .collect();
+    if ours.is_empty() {
+        return;
     }
+    std::thread::scope(|scope| {
+        for share in ours.chunks(ours.len().div_ceil(READERS)) {
+            scope.spawn(move || {
+                for (id, domain) in share {
+                    history.record(*id, read(domain));
+                }
+            });
+        }
+    });
 }
 
 #[cfg(test)]
