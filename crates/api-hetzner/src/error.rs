@@ -67,6 +67,10 @@ pub fn kind_name(kind: ResourceKind) -> &'static str {
         ResourceKind::LoadBalancerType => "load_balancer_type",
         ResourceKind::PlacementGroup => "placement_group",
         ResourceKind::Certificate => "certificate",
+        // Hetzner has neither; no Hetzner endpoint names them.
+        ResourceKind::User => "user",
+        ResourceKind::ApiKey => "api_key",
+        ResourceKind::Session => "session",
     }
 }
 

@@ -1,5 +1,6 @@
 //! Knobs of the core that `stratus serve` exposes as flags.
 
+use crate::keyring::InstallationKey;
 use ipnet::{Ipv4Net, Ipv6Net};
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ pub struct Config {
     /// The certificate authority that issues managed certificates. Without one, their
     /// issuance fails (Stratus cannot reach a public CA such as Let's Encrypt).
     pub local_ca: Option<LocalCa>,
+    /// Seals the secrets kept in the database (API keys' signing secrets). `serve`
+    /// keeps it in the data directory; the default is a fresh one (tests).
+    pub installation_key: InstallationKey,
 }
 
 /// A certificate authority Stratus signs managed certificates with: its certificate and
@@ -72,6 +76,7 @@ impl Default for Config {
             action_retention: Duration::from_secs(90 * 24 * 3600),
             spread_group_limit: 10,
             local_ca: None,
+            installation_key: InstallationKey::generate(),
         }
     }
 }

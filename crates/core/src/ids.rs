@@ -68,6 +68,12 @@ typed_id! {
     PlacementGroupId => PlacementGroup;
     /// A TLS certificate, uploaded or managed.
     CertificateId => Certificate;
+    /// A person of a project who logs in with a password.
+    UserId => User;
+    /// A key and secret that sign requests (e24cloud), a project's or one user's.
+    ApiKeyId => ApiKey;
+    /// A user's login: what its access and refresh tokens stand for.
+    SessionId => Session;
 }
 
 /// The kinds of resource that actions refer to and that can be locked. New kinds go at
@@ -95,6 +101,9 @@ pub enum ResourceKind {
     LoadBalancerType,
     PlacementGroup,
     Certificate,
+    User,
+    ApiKey,
+    Session,
 }
 
 impl ResourceKind {
@@ -121,6 +130,9 @@ impl ResourceKind {
             ResourceKind::LoadBalancerType => "load_balancer_type",
             ResourceKind::PlacementGroup => "placement_group",
             ResourceKind::Certificate => "certificate",
+            ResourceKind::User => "user",
+            ResourceKind::ApiKey => "api_key",
+            ResourceKind::Session => "session",
         }
     }
 }

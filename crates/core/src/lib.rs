@@ -10,6 +10,7 @@ pub mod data;
 mod engine;
 pub mod error;
 pub mod ids;
+pub mod keyring;
 pub mod labels;
 pub mod model;
 pub mod ops;

@@ -34,6 +34,9 @@ pub enum Record {
     LoadBalancerType(Arc<LoadBalancerType>),
     PlacementGroup(Arc<PlacementGroup>),
     Certificate(Arc<Certificate>),
+    User(Arc<User>),
+    ApiKey(Arc<ApiKey>),
+    Session(Arc<Session>),
 }
 
 /// Calls `$body` with `$r` bound to the record inside any variant.
@@ -62,6 +65,9 @@ macro_rules! each_record {
             $crate::store::Record::LoadBalancerType($r) => $body,
             $crate::store::Record::PlacementGroup($r) => $body,
             $crate::store::Record::Certificate($r) => $body,
+            $crate::store::Record::User($r) => $body,
+            $crate::store::Record::ApiKey($r) => $body,
+            $crate::store::Record::Session($r) => $body,
         }
     };
 }

@@ -20,6 +20,7 @@ use stratus_core::store::StoreError;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "resources", include_str!("../migrations/0002_resources.sql")),
+    (3, "identities", include_str!("../migrations/0003_identities.sql")),
 ];
 
 /// The embedded migrations as a source for sqlx's [`Migrator`].

@@ -94,6 +94,9 @@ kinds! {
     LoadBalancerType => "load_balancer_types", owner: |r| None;
     PlacementGroup => "placement_groups", owner: |r| Some(r.project.0);
     Certificate => "certificates", owner: |r| Some(r.project.0);
+    User => "users", owner: |r| Some(r.project.0);
+    ApiKey => "api_keys", owner: |r| Some(r.project.0);
+    Session => "sessions", owner: |r| Some(r.project.0);
 }
 
 /// Whether `kind`'s table has the extra `secret_hash` column.
@@ -126,8 +129,12 @@ mod tests {
         let tables: HashSet<_> = KINDS.iter().map(|k| table(*k)).collect();
         assert_eq!(tables.len(), KINDS.len());
         // A migration creates each of them.
-        let sql =
-            [include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_resources.sql")].concat();
+        let sql = [
+            include_str!("../migrations/0001_init.sql"),
+            include_str!("../migrations/0002_resources.sql"),
+            include_str!("../migrations/0003_identities.sql"),
+        ]
+        .concat();
         for t in tables {
             assert!(sql.contains(&format!("CREATE TABLE {t} ")), "{t} not in migration");
         }

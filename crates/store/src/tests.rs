@@ -391,6 +391,32 @@ fn one_of_each() -> Vec<Record> {
             labels: labels(),
             created: t0(),
         })),
+        Record::User(Arc::new(User {
+            id: UserId(28),
+            project: ProjectId(1),
+            name: "alice".into(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+            access: Access::ReadWrite,
+            created: t0(),
+        })),
+        Record::ApiKey(Arc::new(ApiKey {
+            id: ApiKeyId(29),
+            project: ProjectId(1),
+            user: Some(UserId(28)),
+            key: "k3y".into(),
+            sealed_secret: "v1:c2VhbGVk".into(),
+            access: Access::Read,
+            created: t0(),
+            revoked: None,
+        })),
+        Record::Session(Arc::new(Session {
+            id: SessionId(30),
+            project: ProjectId(1),
+            user: UserId(28),
+            refresh_hash: "ab12".into(),
+            created: t0(),
+            expires: t0(),
+        })),
     ]
 }
 
@@ -424,7 +450,10 @@ fn same(a: &Record, b: &Record) -> bool {
         LoadBalancer,
         LoadBalancerType,
         PlacementGroup,
-        Certificate
+        Certificate,
+        User,
+        ApiKey,
+        Session
     )
 }
 

@@ -74,6 +74,12 @@ pub enum AdminCommand {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage users who log in with a password (Cloude.ro)
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys that sign requests (e24cloud)
+    #[command(subcommand)]
+    Apikey(ApiKeyCommand),
     /// Manage projects (tenants)
     #[command(subcommand)]
     Project(ProjectCommand),
@@ -189,6 +195,38 @@ pub enum TokenCommand {
     Revoke {
         /// The token's id, as `token list` shows it
         id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user who logs in with a name and a password (creates the project if needed)
+    Create {
+        /// Project the user acts in
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// The login name, unique in the installation: 1-64 letters, digits, '-', '_', '.' or '@'
+        #[arg(long)]
+        name: String,
+        /// Read the password (at least 8 characters) from standard input, up to its first newline
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// The user may read but not change anything
+        #[arg(long)]
+        read_only: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create an API key and print it and its secret, one per line (creates the project if needed)
+    Create {
+        /// Project the key acts in
+        #[arg(long, default_value = "default")]
+        project: String,
+        /// The key may read but not change anything
+        #[arg(long)]
+        read_only: bool,
     },
 }
 

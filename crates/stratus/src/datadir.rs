@@ -4,6 +4,7 @@
 //! DATA_DIR/stratus.db     the SQLite store (plus -wal and -shm beside it)
 //! DATA_DIR/stratus.lock   held (flock) by the process that has the store open
 //! DATA_DIR/admin.sock     the running server's admin socket
+//! DATA_DIR/installation.key   32 random bytes that seal the secrets in the database
 //! ```
 //!
 //! Core keeps the whole working set in memory and writes through, so two processes
@@ -17,12 +18,14 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use stratus_compute::Driver;
+use stratus_core::keyring::InstallationKey;
 use stratus_core::{Cloud, Config};
 use stratus_store::SqliteStore;
 
 const DB_FILE: &str = "stratus.db";
 const LOCK_FILE: &str = "stratus.lock";
 const SOCKET_FILE: &str = "admin.sock";
+const KEY_FILE: &str = "installation.key";
 
 pub fn db_path(dir: &Path) -> PathBuf {
     dir.join(DB_FILE)
@@ -51,6 +54,10 @@ pub enum DataDirError {
     Store(#[from] stratus_core::store::StoreError),
     #[error("cannot load the cloud from the store: {0}")]
     Cloud(#[from] stratus_core::Error),
+    #[error("cannot read or make the installation key {path}: {source}")]
+    Key { path: PathBuf, source: std::io::Error },
+    #[error("the installation key {path} is damaged: {source}")]
+    BadKey { path: PathBuf, source: stratus_core::keyring::KeyringError },
 }
 
 /// An exclusively owned data directory. The lock is held until this is dropped (or the
@@ -110,11 +117,41 @@ impl DataDir {
 
     /// Opens the store and loads the cloud from it, without starting anything: no action
     /// runs and no schedule ticks until the caller calls [`Cloud::start`].
-    pub async fn open_cloud(&self, driver: Arc<dyn Driver>, config: Config) -> Result<Cloud, DataDirError> {
+    pub async fn open_cloud(&self, driver: Arc<dyn Driver>, mut config: Config) -> Result<Cloud, DataDirError> {
+        config.installation_key = self.installation_key()?;
         let db = db_path(&self.path);
         private_files(&db).map_err(|source| DataDirError::Create { path: db.clone(), source })?;
         let store = SqliteStore::open(&db).await?;
         Ok(Cloud::open(Arc::new(store), driver, config).await?)
+    }
+
+    /// The installation's key, made on first use. It lives beside the database, not in
+    /// it, so that a copy of the database (a backup, a bug report) opens no secret; the
+    /// data directory's own backups must include it.
+    fn installation_key(&self) -> Result<InstallationKey, DataDirError> {
+        let path = self.path.join(KEY_FILE);
+        let key_err = |source| DataDirError::Key { path: path.clone(), source };
+        match std::fs::read(&path) {
+            Ok(bytes) => InstallationKey::from_bytes(&bytes)
+                .map_err(|source| DataDirError::BadKey { path: path.clone(), source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = InstallationKey::generate();
+                // Written aside and renamed, so a crash never leaves half a key behind.
+                let partial = self.path.join(format!("{KEY_FILE}.new"));
+                let mut file = OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(&partial)
+                    .map_err(key_err)?;
+                file.write_all(&key.to_bytes()).and_then(|()| file.sync_all()).map_err(key_err)?;
+                std::fs::rename(&partial, &path).map_err(key_err)?;
+                File::open(&self.path).and_then(|dir| dir.sync_all()).map_err(key_err)?;
+                Ok(key)
+            }
+            Err(e) => Err(key_err(e)),
+        }
     }
 }
 
@@ -168,10 +205,21 @@ mod tests {
         let driver = Arc::new(stratus_compute::sim::SimDriver::new(stratus_compute::sim::SimTiming::Instant));
         let cloud = held.open_cloud(driver, Config::default()).await.unwrap();
         cloud.project_create("p").await.unwrap();
-        for f in ["stratus.db", "stratus.db-wal", "stratus.db-shm"] {
+        for f in ["stratus.db", "stratus.db-wal", "stratus.db-shm", "installation.key"] {
             let path = dir.join(f);
             assert!(path.exists(), "{f}");
             assert_eq!(mode(&path), 0o600, "{f}");
         }
+    }
+
+    #[test]
+    fn the_installation_key_is_made_once_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let held = DataDir::create_and_lock(tmp.path()).unwrap();
+        let key = held.installation_key().unwrap();
+        assert_eq!(std::fs::read(tmp.path().join(KEY_FILE)).unwrap(), key.to_bytes());
+        assert_eq!(held.installation_key().unwrap(), key, "read back, not made again");
+        std::fs::write(tmp.path().join(KEY_FILE), b"short").unwrap();
+        assert!(matches!(held.installation_key(), Err(DataDirError::BadKey { .. })), "a damaged key is an error");
     }
 }

@@ -167,6 +167,8 @@ impl ServeSettings {
                     .or(file.spread_group_limit)
                     .unwrap_or(defaults.spread_group_limit),
                 local_ca: None,
+                // The data directory's own, read when it is opened (`DataDir::open_cloud`).
+                installation_key: defaults.installation_key,
             },
         }
     }

@@ -6,7 +6,7 @@ mod common;
 // Tests live in a test module, as the workspace lint `tests_outside_test_module` asks.
 #[cfg(test)]
 mod tests {
-    use super::common::{admin, admin_ok, client, data_dir, get_status, Server};
+    use super::common::{admin, admin_ok, admin_stdin, client, data_dir, get_status, Server};
     use futures::{SinkExt, StreamExt};
     use serde_json::{json, Value};
     use std::os::unix::fs::PermissionsExt;
@@ -115,6 +115,46 @@ mod tests {
         assert_eq!(missing.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
         assert!(missing.stdout.is_empty());
+    }
+
+    /// Users and API keys, made with and without a server running, land in the same
+    /// store: a name taken either way is taken for the other, and secrets never show twice.
+    #[tokio::test]
+    async fn users_and_api_keys_are_made_with_or_without_a_server() {
+        let (_tmp, dir) = data_dir();
+        let user = ["user", "create", "--project", "team", "--name", "alice", "--password-stdin"];
+        let out = admin_stdin(&dir, &user, "correct horse\n");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(printed.starts_with("created user alice (id ") && printed.ends_with(" in project team\n"), "{printed}");
+        let key_out = admin_ok(&dir, &["apikey", "create", "--project", "team"]);
+        let lines: Vec<&str> = key_out.lines().collect();
+        assert_eq!(lines.len(), 2, "the key and its secret, one per line: {key_out}");
+        assert!(lines.iter().all(|l| l.len() >= 32 && l.chars().all(|c| c.is_ascii_alphanumeric())), "{key_out}");
+        assert!(dir.join("installation.key").exists(), "the key that seals the secret");
+
+        let server = Server::start(&dir);
+        let taken = admin_stdin(&dir, &user, "another password\n");
+        assert_eq!(taken.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&taken.stderr).contains("already exists"), "{taken:?}");
+        let bob = ["user", "create", "--project", "team", "--name", "bob", "--password-stdin"];
+        assert!(admin_stdin(&dir, &bob, "long enough\n").status.success());
+        for (input, why) in [("short\n", "at least 8"), ("", "no password")] {
+            let bad = admin_stdin(&dir, &["user", "create", "--name", "carol", "--password-stdin"], input);
+            assert_eq!(bad.status.code(), Some(1));
+            assert!(String::from_utf8_lossy(&bad.stderr).contains(why), "{why}: {bad:?}");
+        }
+        let missing = admin(&dir, &["user", "create", "--name", "dave"]);
+        assert_eq!(missing.status.code(), Some(2), "--password-stdin is required");
+        let second = admin_ok(&dir, &["apikey", "create", "--project", "team"]);
+        assert_ne!(second, key_out);
+        // The running server's log has the requests but never the password.
+        let log = server.stderr();
+        assert!(log.contains("user_create") || log.contains("UserCreate"), "the request is logged: {log}");
+        assert!(!log.contains("long enough") && !log.contains("correct horse"), "a password in the log: {log}");
+        server.terminate();
+        let taken = admin_stdin(&dir, &bob, "long enough\n");
+        assert_eq!(taken.status.code(), Some(1), "bob, made through the server, is in the store");
     }
 
     #[tokio::test]

@@ -63,9 +63,21 @@ pub struct State {
     pub(crate) load_balancer_types: Table<LoadBalancerType>,
     pub(crate) placement_groups: Table<PlacementGroup>,
     pub(crate) certificates: Table<Certificate>,
+    pub(crate) users: Table<User>,
+    pub(crate) api_keys: Table<ApiKey>,
+    pub(crate) sessions: Table<Session>,
     pub(crate) price_list: Option<Arc<PriceList>>,
     /// Derived: token secret hash -> token id.
     token_by_hash: HashMap<String, i64>,
+    /// Derived: login name -> user id (names are unique in the installation: a login
+    /// names no project).
+    user_by_name: HashMap<String, i64>,
+    /// Derived: the public half of an API key -> its id.
+    api_key_by_key: HashMap<String, i64>,
+    /// Derived: refresh token hash -> session id.
+    session_by_refresh: HashMap<String, i64>,
+    /// Derived: sessions by when their refresh token expires, for their removal.
+    session_expiry: BTreeSet<(DateTime<Utc>, SessionId)>,
     /// Derived: resource -> the running (or stuck) action holding it.
     locks: HashMap<ResourceRef, ActionId>,
     /// Derived: running action -> the action waiting to run after it.
@@ -147,6 +159,9 @@ record_tables! {
     LoadBalancerType => load_balancer_types,
     PlacementGroup => placement_groups,
     Certificate => certificates,
+    User => users,
+    ApiKey => api_keys,
+    Session => sessions,
 }
 
 impl State {
@@ -195,6 +210,26 @@ impl State {
         self.successors.get(&id).copied()
     }
 
+    /// The user who logs in as `name`.
+    pub(crate) fn user_by_name(&self, name: &str) -> Option<&Arc<User>> {
+        self.user_by_name.get(name).and_then(|id| self.users.get(*id))
+    }
+
+    /// The API key whose public half is `key`.
+    pub(crate) fn api_key_by_key(&self, key: &str) -> Option<&Arc<ApiKey>> {
+        self.api_key_by_key.get(key).and_then(|id| self.api_keys.get(*id))
+    }
+
+    /// The session whose refresh token hashes to `hash`.
+    pub(crate) fn session_by_refresh(&self, hash: &str) -> Option<&Arc<Session>> {
+        self.session_by_refresh.get(hash).and_then(|id| self.sessions.get(*id))
+    }
+
+    /// The sessions whose refresh token expired at `until` or before.
+    pub(crate) fn sessions_expired_by(&self, until: DateTime<Utc>) -> impl Iterator<Item = SessionId> + '_ {
+        self.session_expiry.range(..=(until, SessionId(i64::MAX))).map(|&(_, id)| id)
+    }
+
     /// The token whose secret hashes to `hash`.
     pub(crate) fn token_by_hash(&self, hash: &str) -> Option<&Arc<Token>> {
         self.token_by_hash.get(hash).and_then(|id| self.tokens.get(*id))
@@ -208,6 +243,16 @@ impl State {
             self.links.entry(target).or_default().insert(key);
         }
         match record {
+            Record::User(u) => {
+                self.user_by_name.insert(u.name.clone(), u.id.0);
+            }
+            Record::ApiKey(k) => {
+                self.api_key_by_key.insert(k.key.clone(), k.id.0);
+            }
+            Record::Session(s) => {
+                self.session_by_refresh.insert(s.refresh_hash.clone(), s.id.0);
+                self.session_expiry.insert((s.expires, s.id));
+            }
             Record::Token(t) => {
                 self.token_by_hash.insert(t.secret_hash.clone(), t.id.0);
             }
@@ -265,6 +310,18 @@ impl State {
             }
         }
         match &old {
+            Record::User(u) if self.user_by_name.get(&u.name) == Some(&u.id.0) => {
+                self.user_by_name.remove(&u.name);
+            }
+            Record::ApiKey(k) if self.api_key_by_key.get(&k.key) == Some(&k.id.0) => {
+                self.api_key_by_key.remove(&k.key);
+            }
+            Record::Session(s) => {
+                if self.session_by_refresh.get(&s.refresh_hash) == Some(&s.id.0) {
+                    self.session_by_refresh.remove(&s.refresh_hash);
+                }
+                self.session_expiry.remove(&(s.expires, s.id));
+            }
             Record::Token(t) => {
                 self.token_by_hash.remove(&t.secret_hash);
             }

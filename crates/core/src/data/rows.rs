@@ -41,6 +41,15 @@ macro_rules! row {
 
 row!(Project, project: |r| None, name: |r| Some(&r.name), labels: |r| None, links: |r, out| {});
 row!(Token, project: |r| Some(r.project), name: |r| None, labels: |r| None, links: |r, out| {});
+row!(User, project: |r| Some(r.project), name: |r| Some(&r.name), labels: |r| None, links: |r, out| {});
+row!(Session, project: |r| Some(r.project), name: |r| None, labels: |r| None, links: |r, out| {
+    out.push(r.user.as_ref());
+});
+row!(ApiKey, project: |r| Some(r.project), name: |r| None, labels: |r| None, links: |r, out| {
+    if let Some(user) = r.user {
+        out.push(user.as_ref());
+    }
+});
 row!(Server, project: |r| Some(r.project), name: |r| Some(&r.name), labels: |r| Some(&r.labels), links: |r, out| {
     if let Some(group) = r.placement_group {
         out.push(group.as_ref());

@@ -1,6 +1,6 @@
 //! Projects and the credentials that act in them.
 
-use crate::ids::{ProjectId, TokenId};
+use crate::ids::{ApiKeyId, ProjectId, ResourceRef, SessionId, TokenId, UserId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -21,13 +21,59 @@ pub enum Access {
     Read,
 }
 
-/// The kinds of credential. Only bearer tokens exist today; the roadmap adds users with
-/// passwords (Cloude.ro, IONOS users), per-user API keys with roles and allowed IPs
-/// (IONOS) and key/secret pairs for request signing (e24cloud) as further variants.
+/// The kinds of bearer credential. Users with passwords ([`User`]) and signing keys
+/// ([`ApiKey`]) are records of their own; IONOS's per-user API keys with roles and
+/// allowed IPs come as further kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CredentialKind {
     BearerToken,
+}
+
+/// A person of a project who logs in with a name and a password (Cloude.ro; the IONOS
+/// users API lists them). The password is kept only as an Argon2id hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub project: ProjectId,
+    /// The login name, unique in the installation (a login names no project).
+    pub name: String,
+    /// The password as an Argon2id hash in PHC form (`$argon2id$v=19$...`).
+    pub password_hash: String,
+    pub access: Access,
+    pub created: DateTime<Utc>,
+}
+
+/// A user's login. Its access tokens (JWTs) name it, so removing it ends them too; its
+/// refresh token is kept only as a hash. A refresh replaces it by a new one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub project: ProjectId,
+    pub user: UserId,
+    /// Hex SHA-256 of the refresh token.
+    pub refresh_hash: String,
+    pub created: DateTime<Utc>,
+    /// When the refresh token stops working; the session is removed then.
+    pub expires: DateTime<Utc>,
+}
+
+/// A key and secret that sign requests (e24cloud's `Authorization: <key>:<signature>`).
+/// The secret must be read again to check a signature, so it is kept sealed with the
+/// installation's key ([`crate::keyring`]), never in the clear and never as a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub project: ProjectId,
+    /// The user it belongs to, if it is one user's.
+    pub user: Option<UserId>,
+    /// The public half, sent with every request.
+    pub key: String,
+    /// The secret, sealed.
+    pub sealed_secret: String,
+    pub access: Access,
+    pub created: DateTime<Utc>,
+    pub revoked: Option<DateTime<Utc>>,
 }
 
 /// A credential. The secret itself is never stored, only its SHA-256.
@@ -48,6 +94,8 @@ pub struct Token {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Principal {
     pub project: ProjectId,
-    pub token: TokenId,
+    /// What it presented: a token, a user (logged in) or an API key. Each has a rate
+    /// budget of its own.
+    pub credential: ResourceRef,
     pub access: Access,
 }

@@ -4,6 +4,7 @@
 use super::auth::hash_secret;
 use super::random_secret;
 use crate::cloud::Cloud;
+use crate::data::Tx;
 use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::model::*;
@@ -42,16 +43,7 @@ impl Cloud {
         let secret = random_secret(64);
         let secret_hash = hash_secret(&secret);
         self.write(|tx| {
-            let existing = tx.projects.named(None, project).next().map(|p| p.id);
-            let project_id = match existing {
-                Some(id) => id,
-                None => {
-                    let p =
-                        Arc::new(Project { id: ProjectId(tx.next_id()), name: project.to_string(), created: now() });
-                    tx.put(Record::Project(p.clone()));
-                    p.id
-                }
-            };
+            let project_id = project_named_or_new(tx, project);
             let token = Arc::new(Token {
                 id: TokenId(tx.next_id()),
                 project: project_id,
@@ -164,7 +156,17 @@ fn check_fault_target(kinds: &[String], step: Option<&StepRef>) -> Result<()> {
     Ok(())
 }
 
-fn validate_project_name(name: &str) -> Result<()> {
+/// The project named `name`, made if there is none (credentials bring their project).
+pub(crate) fn project_named_or_new(tx: &mut Tx, name: &str) -> ProjectId {
+    if let Some(p) = tx.projects.named(None, name).next() {
+        return p.id;
+    }
+    let p = Arc::new(Project { id: ProjectId(tx.next_id()), name: name.to_string(), created: now() });
+    tx.put(Record::Project(p.clone()));
+    p.id
+}
+
+pub(crate) fn validate_project_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));

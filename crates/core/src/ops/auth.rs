@@ -19,7 +19,7 @@ impl Cloud {
         let hash = hash_secret(secret);
         self.read(|s| match s.token_by_hash(&hash) {
             Some(t) if t.revoked.is_none() && s.projects.contains(t.project.0) => {
-                Ok(Principal { project: t.project, token: t.id, access: t.access })
+                Ok(Principal { project: t.project, credential: t.id.as_ref(), access: t.access })
             }
             _ => Err(Error::Unauthenticated),
         })
@@ -28,7 +28,7 @@ impl Cloud {
     /// Takes one request from the principal's hourly budget; `None` when limiting is off.
     pub fn meter(&self, p: &Principal) -> Option<Budget> {
         let limiter = &self.inner.rate_limiter;
-        limiter.enabled().then(|| limiter.take(p.token.0))
+        limiter.enabled().then(|| limiter.take(p.credential.id))
     }
 
     /// Takes one request from the budget of an unauthenticated `source` (its address);

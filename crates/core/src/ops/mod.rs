@@ -10,6 +10,7 @@ pub mod backups;
 pub mod catalog;
 pub mod certificates;
 pub mod firewalls;
+pub mod identities;
 pub mod images;
 pub mod ips;
 pub mod load_balancers;
@@ -19,6 +20,7 @@ mod rescue_expiry;
 pub mod schedule;
 pub mod server_actions;
 pub mod servers;
+pub mod sessions;
 pub mod ssh_keys;
 pub mod volumes;
 

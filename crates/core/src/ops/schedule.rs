@@ -1,5 +1,5 @@
-//! What happens by the clock: the daily backups (`backups`) and the expiry of rescue
-//! systems armed but never booted (`rescue_expiry`). Checked every minute; the
+//! What happens by the clock: the daily backups (`backups`), the expiry of rescue
+//! systems armed but never booted (`rescue_expiry`) and of login sessions (`sessions`). Checked every minute; the
 //! simulator's clock can be fast-forwarded (`stratus sim advance --hours N`), which does
 //! at once everything falling due in that span.
 
@@ -16,6 +16,7 @@ const TICK: std::time::Duration = std::time::Duration::from_secs(60);
 pub struct ScheduleRun {
     pub backups_started: usize,
     pub rescues_disabled: usize,
+    pub sessions_expired: usize,
 }
 
 /// Checks the schedule every minute for as long as the process runs.
@@ -44,6 +45,7 @@ impl Cloud {
         Ok(ScheduleRun {
             backups_started: self.run_backups_until(until).await?,
             rescues_disabled: self.expire_rescues_until(until).await?,
+            sessions_expired: self.expire_sessions_until(until).await?,
         })
     }
 }

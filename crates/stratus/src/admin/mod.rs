@@ -14,13 +14,14 @@ mod render;
 pub mod socket;
 
 use crate::cli::{
-    ActionCommand, AdminCommand, CatalogCommand, FaultCommand, Format, GlobalArgs, ProjectCommand, ServeArgs,
-    SimCommand, TokenCommand,
+    ActionCommand, AdminCommand, ApiKeyCommand, CatalogCommand, FaultCommand, Format, GlobalArgs, ProjectCommand,
+    ServeArgs, SimCommand, TokenCommand, UserCommand,
 };
 use crate::datadir::{self, DataDir, DataDirError};
 use crate::settings::{self, FileConfig, ServeSettings};
 use protocol::{
-    ActionRow, AdminRequest, AdminResponse, Advanced, Cleared, ImageRegistered, KindRow, TokenCreated, TokenRow,
+    ActionRow, AdminRequest, AdminResponse, Advanced, ApiKeyCreated, Cleared, ImageRegistered, KindRow, Password,
+    TokenCreated, TokenRow, UserCreated,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -66,6 +67,22 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
                 name: issued.token.name.clone(),
                 access: issued.token.access,
                 token: issued.secret,
+            })
+        }
+        AdminRequest::UserCreate { project, name, password, read_only } => {
+            let access = if read_only { Access::Read } else { Access::ReadWrite };
+            let user = cloud.user_create(&project, &name, &password.0, access).await?;
+            json(UserCreated { id: user.id.0, project, name: user.name.clone(), access: user.access })
+        }
+        AdminRequest::ApiKeyCreate { project, read_only } => {
+            let access = if read_only { Access::Read } else { Access::ReadWrite };
+            let issued = cloud.api_key_create(&project, access).await?;
+            json(ApiKeyCreated {
+                id: issued.api_key.id.0,
+                project,
+                access: issued.api_key.access,
+                key: issued.api_key.key.clone(),
+                secret: issued.secret,
             })
         }
         AdminRequest::TokenList { project } => {
@@ -318,6 +335,13 @@ fn requests(command: AdminCommand) -> Result<(Vec<AdminRequest>, Format), AdminE
             Ok((vec![AdminRequest::TokenList { project }], format))
         }
         AdminCommand::Token(TokenCommand::Revoke { id }) => one(AdminRequest::TokenRevoke { id }),
+        AdminCommand::User(UserCommand::Create { project, name, password_stdin: _, read_only }) => {
+            let password = Password(read_password(std::io::stdin().lock())?);
+            one(AdminRequest::UserCreate { project, name, password, read_only })
+        }
+        AdminCommand::Apikey(ApiKeyCommand::Create { project, read_only }) => {
+            one(AdminRequest::ApiKeyCreate { project, read_only })
+        }
         AdminCommand::Project(ProjectCommand::Create { name }) => one(AdminRequest::ProjectCreate { name }),
         AdminCommand::Project(ProjectCommand::List { format }) => Ok((vec![AdminRequest::ProjectList], format)),
         AdminCommand::Catalog(CatalogCommand::List { kind, format }) => {
@@ -400,6 +424,14 @@ fn action_row(a: &Action) -> ActionRow {
         resources: a.resources.iter().map(ToString::to_string).collect(),
         error: a.error.as_ref().map(|e| format!("{}: {}", e.code, e.message)),
     }
+}
+
+/// A password from `input`: its first line, without the line's end (as `docker login
+/// --password-stdin` reads it, so `echo "$PW" | stratus user create ...` works).
+fn read_password(input: impl std::io::BufRead) -> Result<String, AdminError> {
+    let line =
+        input.lines().next().transpose().map_err(|e| AdminError::Failed(format!("cannot read the password: {e}")))?;
+    line.filter(|l| !l.is_empty()).ok_or_else(|| AdminError::Failed("no password on standard input".into()))
 }
 
 fn read_input(path: &Path) -> Result<String, AdminError> {

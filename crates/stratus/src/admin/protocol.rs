@@ -39,6 +39,22 @@ pub enum AdminRequest {
         #[serde(default)]
         project: Option<String>,
     },
+    /// Create a login user (creating the project if needed); the server keeps only the
+    /// password's hash.
+    UserCreate {
+        project: String,
+        name: String,
+        password: Password,
+        #[serde(default)]
+        read_only: bool,
+    },
+    /// Create an API key for request signing (creating the project if needed); the result
+    /// carries the secret, the only time it is ever shown.
+    ApiKeyCreate {
+        project: String,
+        #[serde(default)]
+        read_only: bool,
+    },
     TokenRevoke {
         id: i64,
     },
@@ -200,6 +216,39 @@ pub struct TokenCreated {
     pub access: Access,
     /// The secret. Shown once; only its hash is stored.
     pub token: String,
+}
+
+/// A password on its way to the server: on the wire as a string, never in debug output
+/// (the admin socket logs each request).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(..)")
+    }
+}
+
+/// Result of `user_create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCreated {
+    pub id: i64,
+    pub project: String,
+    pub name: String,
+    pub access: Access,
+}
+
+/// Result of `api_key_create`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyCreated {
+    pub id: i64,
+    pub project: String,
+    pub access: Access,
+    /// The public half, sent with each request.
+    pub key: String,
+    /// The secret. Shown once; the server keeps it sealed with the installation key.
+    pub secret: String,
 }
 
 /// One row of `token_list`. Never the secret or its hash: the hash is not needed to

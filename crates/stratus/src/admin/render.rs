@@ -3,7 +3,10 @@
 //! as JSON lines for scripts. `token create` prints the secret alone, so
 //! `TOKEN=$(stratus token create)` works.
 
-use super::protocol::{ActionRow, AdminRequest, Advanced, Cleared, ImageRegistered, KindRow, TokenCreated, TokenRow};
+use super::protocol::{
+    ActionRow, AdminRequest, Advanced, ApiKeyCreated, Cleared, ImageRegistered, KindRow, TokenCreated, TokenRow,
+    UserCreated,
+};
 use crate::cli::Format;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::de::DeserializeOwned;
@@ -19,6 +22,14 @@ pub struct RenderError(#[from] serde_json::Error);
 pub fn render(request: &AdminRequest, result: Value, format: Format) -> Result<String, RenderError> {
     Ok(match request {
         AdminRequest::TokenCreate { .. } => line(parse::<TokenCreated>(result)?.token),
+        AdminRequest::UserCreate { .. } => {
+            let user = parse::<UserCreated>(result)?;
+            line(format!("created user {} (id {}) in project {}", user.name, user.id, user.project))
+        }
+        AdminRequest::ApiKeyCreate { .. } => {
+            let created = parse::<ApiKeyCreated>(result)?;
+            format!("{}\n{}\n", created.key, created.secret)
+        }
         AdminRequest::TokenList { .. } => {
             let rows: Vec<TokenRow> = parse(result)?;
             list(format, &rows, &["ID", "PROJECT", "NAME", "ACCESS", "CREATED", "REVOKED"], |t| {

@@ -45,6 +45,22 @@ pub fn admin(data_dir: &Path, args: &[&str]) -> Output {
     stratus().args(args).arg("--data-dir").arg(data_dir).output().expect("run stratus")
 }
 
+/// Runs an admin command with `input` on its standard input.
+pub fn admin_stdin(data_dir: &Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = stratus()
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run stratus");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("run stratus")
+}
+
 /// Runs an admin command that must succeed; returns its stdout.
 pub fn admin_ok(data_dir: &Path, args: &[&str]) -> String {
     let out = admin(data_dir, args);

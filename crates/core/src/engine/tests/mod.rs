@@ -8,6 +8,7 @@
 
 mod failures;
 mod generic;
+mod identities;
 mod load_balancers;
 mod testdriver;
 
