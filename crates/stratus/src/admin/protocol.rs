@@ -307,6 +307,17 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_password_stays_out_of_debug_output() {
+        let r = AdminRequest::UserCreate {
+            project: "p".into(),
+            name: "u".into(),
+            password: Password("hunter22".into()),
+            read_only: false,
+        };
+        assert!(!format!("{r:?}").contains("hunter22"), "{r:?}");
+    }
+
+    #[test]
     fn requests_have_a_stable_wire_form() {
         let cases = [
             (
@@ -314,6 +325,19 @@ mod tests {
                 json!({"op": "token_create", "project": "p", "name": "n", "read_only": true}),
             ),
             (AdminRequest::ProjectList, json!({"op": "project_list"})),
+            (
+                AdminRequest::UserCreate {
+                    project: "p".into(),
+                    name: "u".into(),
+                    password: Password("pw".into()),
+                    read_only: false,
+                },
+                json!({"op": "user_create", "project": "p", "name": "u", "password": "pw", "read_only": false}),
+            ),
+            (
+                AdminRequest::ApiKeyCreate { project: "p".into(), read_only: true },
+                json!({"op": "api_key_create", "project": "p", "read_only": true}),
+            ),
             (AdminRequest::TokenRevoke { id: 4 }, json!({"op": "token_revoke", "id": 4})),
             (
                 AdminRequest::CatalogRemove { kind: CatalogKind::ServerType, id: 9 },
