@@ -215,6 +215,14 @@ pub enum UserCommand {
         #[arg(long)]
         read_only: bool,
     },
+    /// List users (never their passwords)
+    List {
+        /// Only this project's users
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,6 +235,19 @@ pub enum ApiKeyCommand {
         /// The key may read but not change anything
         #[arg(long)]
         read_only: bool,
+    },
+    /// List API keys (their public halves, never their secrets)
+    List {
+        /// Only this project's keys
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Revoke an API key; what it signs is refused from the next request on
+    Revoke {
+        /// The key's id, as `apikey list` shows it
+        id: i64,
     },
 }
 

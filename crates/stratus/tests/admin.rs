@@ -148,6 +148,19 @@ mod tests {
         assert_eq!(missing.status.code(), Some(2), "--password-stdin is required");
         let second = admin_ok(&dir, &["apikey", "create", "--project", "team"]);
         assert_ne!(second, key_out);
+        let users = admin_ok(&dir, &["user", "list", "--project", "team"]);
+        assert!(users.starts_with("ID") && users.contains("alice") && users.contains("bob"), "{users}");
+        assert!(!users.contains("argon2"), "never the hash: {users}");
+        let keys = admin_ok(&dir, &["apikey", "list", "--format", "json"]);
+        let rows: Vec<Value> = keys.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(rows.len(), 2, "{keys}");
+        assert_eq!(rows[0]["key"], lines[0], "the public half");
+        assert!(!keys.contains(lines[1]), "never the secret: {keys}");
+        let id = rows[0]["id"].as_i64().unwrap().to_string();
+        assert_eq!(admin_ok(&dir, &["apikey", "revoke", &id]), format!("revoked API key {id}\n"));
+        let keys = admin_ok(&dir, &["apikey", "list", "--format", "json"]);
+        let first: Value = serde_json::from_str(keys.lines().next().unwrap()).unwrap();
+        assert!(first["revoked"].is_string(), "{first}");
         // The running server's log has the requests but never the password.
         let log = server.stderr();
         assert!(log.contains("user_create") || log.contains("UserCreate"), "the request is logged: {log}");

@@ -4,7 +4,7 @@
 use super::auth::hash_secret;
 use super::random_secret;
 use crate::cloud::Cloud;
-use crate::data::Tx;
+use crate::data::{Row, State, Table, Tx};
 use crate::error::{Error, Result};
 use crate::ids::*;
 use crate::model::*;
@@ -62,23 +62,7 @@ impl Cloud {
 
     /// Tokens, optionally of one project (by name).
     pub fn token_list(&self, project: Option<&str>) -> Result<Vec<(Arc<Token>, Arc<Project>)>> {
-        self.read(|s| {
-            let wanted = match project {
-                Some(name) => Some(
-                    s.projects
-                        .named(None, name)
-                        .next()
-                        .map(|p| p.id)
-                        .ok_or_else(|| Error::not_found(ResourceKind::Project, name))?,
-                ),
-                None => None,
-            };
-            let tokens: Vec<&Arc<Token>> = match wanted {
-                Some(project) => s.tokens.of(Some(project)).collect(),
-                None => s.tokens.all().collect(),
-            };
-            Ok(tokens.into_iter().filter_map(|t| s.projects.get(t.project.0).map(|p| (t.clone(), p.clone()))).collect())
-        })
+        self.read(|s| with_projects(s, &s.tokens, project))
     }
 
     /// Revokes a token; it stops working with the next request.
@@ -154,6 +138,31 @@ fn check_fault_target(kinds: &[String], step: Option<&StepRef>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The rows of `table`, of the project named `project` if one is given, each with its
+/// project (for the admin lists).
+pub(crate) fn with_projects<T: Row>(
+    s: &State,
+    table: &Table<T>,
+    project: Option<&str>,
+) -> Result<Vec<(Arc<T>, Arc<Project>)>> {
+    let rows: Vec<&Arc<T>> = match project {
+        Some(name) => {
+            let id = s
+                .projects
+                .named(None, name)
+                .next()
+                .map(|p| p.id)
+                .ok_or_else(|| Error::not_found(ResourceKind::Project, name))?;
+            table.of(Some(id)).collect()
+        }
+        None => table.all().collect(),
+    };
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.project().and_then(|p| s.projects.get(p.0)).map(|p| (r.clone(), p.clone())))
+        .collect())
 }
 
 /// The project named `name`, made if there is none (credentials bring their project).

@@ -2,7 +2,7 @@
 //! them (the `stratus user` and `stratus apikey` admin commands) and checking what a
 //! request presents. Bearer tokens are in `admin` and `auth`.
 
-use super::admin::{project_named_or_new, validate_project_name};
+use super::admin::{project_named_or_new, validate_project_name, with_projects};
 use super::random_secret;
 use crate::cloud::Cloud;
 use crate::error::{Error, Result};
@@ -110,6 +110,30 @@ impl Cloud {
             });
             tx.put(Record::ApiKey(api_key.clone()));
             Ok(IssuedApiKey { api_key, secret })
+        })
+        .await
+    }
+
+    /// Users, optionally of one project (by name).
+    pub fn user_list(&self, project: Option<&str>) -> Result<Vec<(Arc<User>, Arc<Project>)>> {
+        self.read(|s| with_projects(s, &s.users, project))
+    }
+
+    /// API keys, optionally of one project (by name).
+    pub fn api_key_list(&self, project: Option<&str>) -> Result<Vec<(Arc<ApiKey>, Arc<Project>)>> {
+        self.read(|s| with_projects(s, &s.api_keys, project))
+    }
+
+    /// Revokes an API key; it signs nothing from the next request on.
+    pub async fn api_key_revoke(&self, id: ApiKeyId) -> Result<()> {
+        self.write(|tx| {
+            let found = tx.api_keys.get(id.0).ok_or_else(|| Error::not_found(ResourceKind::ApiKey, id))?;
+            if found.revoked.is_none() {
+                let mut key = ApiKey::clone(found);
+                key.revoked = Some(now());
+                tx.put(Record::ApiKey(Arc::new(key)));
+            }
+            Ok(())
         })
         .await
     }

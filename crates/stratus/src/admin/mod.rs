@@ -20,8 +20,8 @@ use crate::cli::{
 use crate::datadir::{self, DataDir, DataDirError};
 use crate::settings::{self, FileConfig, ServeSettings};
 use protocol::{
-    ActionRow, AdminRequest, AdminResponse, Advanced, ApiKeyCreated, Cleared, ImageRegistered, KindRow, Password,
-    TokenCreated, TokenRow, UserCreated,
+    ActionRow, AdminRequest, AdminResponse, Advanced, ApiKeyCreated, ApiKeyRow, Cleared, ImageRegistered, KindRow,
+    Password, TokenCreated, TokenRow, UserCreated, UserRow,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use stratus_compute::sim::SimDriver;
-use stratus_core::ids::{ActionId, ImageId, IsoId, ResourceKind, TokenId};
+use stratus_core::ids::{ActionId, ApiKeyId, ImageId, IsoId, ResourceKind, TokenId};
 use stratus_core::labels::Labels;
 use stratus_core::model::{Access, Action, FaultTarget, Image, ImageStatus, ImageType, Iso, IsoType, Protection};
 use stratus_core::ops::catalog::CatalogEntry;
@@ -73,6 +73,39 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
             let access = if read_only { Access::Read } else { Access::ReadWrite };
             let user = cloud.user_create(&project, &name, &password.0, access).await?;
             json(UserCreated { id: user.id.0, project, name: user.name.clone(), access: user.access })
+        }
+        AdminRequest::UserList { project } => {
+            let rows: Vec<UserRow> = cloud
+                .user_list(project.as_deref())?
+                .into_iter()
+                .map(|(u, p)| UserRow {
+                    id: u.id.0,
+                    project: p.name.clone(),
+                    name: u.name.clone(),
+                    access: u.access,
+                    created: u.created,
+                })
+                .collect();
+            json(rows)
+        }
+        AdminRequest::ApiKeyList { project } => {
+            let rows: Vec<ApiKeyRow> = cloud
+                .api_key_list(project.as_deref())?
+                .into_iter()
+                .map(|(k, p)| ApiKeyRow {
+                    id: k.id.0,
+                    project: p.name.clone(),
+                    key: k.key.clone(),
+                    access: k.access,
+                    created: k.created,
+                    revoked: k.revoked,
+                })
+                .collect();
+            json(rows)
+        }
+        AdminRequest::ApiKeyRevoke { id } => {
+            cloud.api_key_revoke(ApiKeyId(id)).await?;
+            Ok(Value::Null)
         }
         AdminRequest::ApiKeyCreate { project, read_only } => {
             let access = if read_only { Access::Read } else { Access::ReadWrite };
@@ -339,9 +372,16 @@ fn requests(command: AdminCommand) -> Result<(Vec<AdminRequest>, Format), AdminE
             let password = Password(read_password(std::io::stdin().lock())?);
             one(AdminRequest::UserCreate { project, name, password, read_only })
         }
+        AdminCommand::User(UserCommand::List { project, format }) => {
+            Ok((vec![AdminRequest::UserList { project }], format))
+        }
         AdminCommand::Apikey(ApiKeyCommand::Create { project, read_only }) => {
             one(AdminRequest::ApiKeyCreate { project, read_only })
         }
+        AdminCommand::Apikey(ApiKeyCommand::List { project, format }) => {
+            Ok((vec![AdminRequest::ApiKeyList { project }], format))
+        }
+        AdminCommand::Apikey(ApiKeyCommand::Revoke { id }) => one(AdminRequest::ApiKeyRevoke { id }),
         AdminCommand::Project(ProjectCommand::Create { name }) => one(AdminRequest::ProjectCreate { name }),
         AdminCommand::Project(ProjectCommand::List { format }) => Ok((vec![AdminRequest::ProjectList], format)),
         AdminCommand::Catalog(CatalogCommand::List { kind, format }) => {

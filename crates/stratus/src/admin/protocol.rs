@@ -48,12 +48,23 @@ pub enum AdminRequest {
         #[serde(default)]
         read_only: bool,
     },
+    UserList {
+        #[serde(default)]
+        project: Option<String>,
+    },
     /// Create an API key for request signing (creating the project if needed); the result
     /// carries the secret, the only time it is ever shown.
     ApiKeyCreate {
         project: String,
         #[serde(default)]
         read_only: bool,
+    },
+    ApiKeyList {
+        #[serde(default)]
+        project: Option<String>,
+    },
+    ApiKeyRevoke {
+        id: i64,
     },
     TokenRevoke {
         id: i64,
@@ -237,6 +248,27 @@ pub struct UserCreated {
     pub project: String,
     pub name: String,
     pub access: Access,
+}
+
+/// One row of `user_list` (never the password's hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub project: String,
+    pub name: String,
+    pub access: Access,
+    pub created: DateTime<Utc>,
+}
+
+/// One row of `api_key_list`: the public half, never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    pub project: String,
+    pub key: String,
+    pub access: Access,
+    pub created: DateTime<Utc>,
+    pub revoked: Option<DateTime<Utc>>,
 }
 
 /// Result of `api_key_create`.

@@ -4,8 +4,8 @@
 //! `TOKEN=$(stratus token create)` works.
 
 use super::protocol::{
-    ActionRow, AdminRequest, Advanced, ApiKeyCreated, Cleared, ImageRegistered, KindRow, TokenCreated, TokenRow,
-    UserCreated,
+    ActionRow, AdminRequest, Advanced, ApiKeyCreated, ApiKeyRow, Cleared, ImageRegistered, KindRow, TokenCreated,
+    TokenRow, UserCreated, UserRow,
 };
 use crate::cli::Format;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -26,6 +26,26 @@ pub fn render(request: &AdminRequest, result: Value, format: Format) -> Result<S
             let user = parse::<UserCreated>(result)?;
             line(format!("created user {} (id {}) in project {}", user.name, user.id, user.project))
         }
+        AdminRequest::UserList { .. } => {
+            let rows: Vec<UserRow> = parse(result)?;
+            list(format, &rows, &["ID", "PROJECT", "NAME", "ACCESS", "CREATED"], |u| {
+                vec![u.id.to_string(), u.project.clone(), u.name.clone(), name_of(&u.access), time(u.created)]
+            })?
+        }
+        AdminRequest::ApiKeyList { .. } => {
+            let rows: Vec<ApiKeyRow> = parse(result)?;
+            list(format, &rows, &["ID", "PROJECT", "KEY", "ACCESS", "CREATED", "REVOKED"], |k| {
+                vec![
+                    k.id.to_string(),
+                    k.project.clone(),
+                    k.key.clone(),
+                    name_of(&k.access),
+                    time(k.created),
+                    k.revoked.map(time).unwrap_or_else(|| "-".into()),
+                ]
+            })?
+        }
+        AdminRequest::ApiKeyRevoke { id } => line(format!("revoked API key {id}")),
         AdminRequest::ApiKeyCreate { .. } => {
             let created = parse::<ApiKeyCreated>(result)?;
             format!("{}\n{}\n", created.key, created.secret)

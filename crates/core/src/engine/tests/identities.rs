@@ -1,6 +1,7 @@
 //! Users with passwords and API keys that sign requests: what they let in, and what not.
 
 use super::*;
+use crate::ids::ApiKeyId;
 use crate::ops::sessions::SessionPolicy;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -31,6 +32,8 @@ async fn a_user_logs_in_with_the_password_only() {
         let bad = cloud.user_create("p", name, password, Access::Read).await;
         assert!(matches!(bad, Err(Error::InvalidInput { .. })), "{name}/{password}: {bad:?}");
     }
+    let names: Vec<String> = cloud.user_list(Some("p")).unwrap().iter().map(|(u, _)| u.name.clone()).collect();
+    assert_eq!(names, ["alice"]);
     // Stored as it was made: a cloud opened again on the same store lets the user in.
     let reopened = Cloud::open(store, Arc::new(SimDriver::new(SimTiming::Instant)), Config::default()).await.unwrap();
     assert_eq!(reopened.login("alice", "correct horse").await.unwrap().1.id, user.id);
@@ -61,6 +64,16 @@ async fn an_api_key_lets_in_what_its_secret_signed() {
     // The same one can, after a restart.
     let reopened = Cloud::open(store, Arc::new(SimDriver::new(SimTiming::Instant)), config).await.unwrap();
     assert!(reopened.authenticate_signed(&key, message, &sign(&secret, message)).is_ok());
+
+    // Listed by project; revoked, it signs nothing more.
+    cloud.api_key_create("other", Access::Read).await.unwrap();
+    let listed: Vec<ApiKeyId> = cloud.api_key_list(Some("p")).unwrap().iter().map(|(k, _)| k.id).collect();
+    assert_eq!(listed, [issued.api_key.id]);
+    assert_eq!(cloud.api_key_list(None).unwrap().len(), 2);
+    assert!(matches!(cloud.api_key_list(Some("nope")), Err(Error::NotFound { .. })));
+    cloud.api_key_revoke(issued.api_key.id).await.unwrap();
+    assert!(refused(&key, message, &sign(&secret, message)), "revoked");
+    assert!(matches!(cloud.api_key_revoke(ApiKeyId(999_999)).await, Err(Error::NotFound { .. })));
 }
 
 const POLICY: SessionPolicy =
