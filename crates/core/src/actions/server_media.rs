@@ -57,6 +57,13 @@ pub(crate) struct RescueParams {
     pub root_password: Option<String>,
 }
 
+impl RescueParams {
+    /// Disabling `server`'s rescue system: what a user's disable_rescue and its expiry start.
+    pub fn disable(server: ServerId) -> RescueParams {
+        RescueParams { server, enabled: false, ssh_keys: Vec::new(), root_password: None }
+    }
+}
+
 fn set_rescue(_: &State, c: &Ctx<RescueParams>) -> Result<Call, ActionError> {
     let rescue = c
         .params

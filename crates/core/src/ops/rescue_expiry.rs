@@ -24,8 +24,7 @@ impl Cloud {
                 .cloned()
                 .collect();
             for srv in &expired {
-                let params = RescueParams { server: srv.id, enabled: false, ssh_keys: Vec::new(), root_password: None };
-                actions::start::<ServerDisableRescue>(tx, srv.project, params, None)?;
+                actions::start::<ServerDisableRescue>(tx, srv.project, RescueParams::disable(srv.id), None)?;
             }
             Ok(expired.len())
         })

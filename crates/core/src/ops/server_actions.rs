@@ -156,8 +156,7 @@ impl Cloud {
                         actions::start::<ServerEnableRescue>(tx, pr, params, None)?
                     }
                     ServerAction::DisableRescue => {
-                        let params =
-                            RescueParams { server: id, enabled: false, ssh_keys: Vec::new(), root_password: None };
+                        let params = RescueParams::disable(id);
                         actions::start::<ServerDisableRescue>(tx, pr, params, None)?
                     }
                     ServerAction::CreateImage { kind, description, labels } => {

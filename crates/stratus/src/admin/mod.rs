@@ -52,6 +52,15 @@ enum ExecuteError {
     Encode(#[from] serde_json::Error),
 }
 
+/// What a credential made with `--read-only` (or without) may do.
+fn access(read_only: bool) -> Access {
+    if read_only {
+        Access::Read
+    } else {
+        Access::ReadWrite
+    }
+}
+
 fn json(value: impl Serialize) -> Result<Value, ExecuteError> {
     Ok(serde_json::to_value(value)?)
 }
@@ -59,7 +68,7 @@ fn json(value: impl Serialize) -> Result<Value, ExecuteError> {
 async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError> {
     match request {
         AdminRequest::TokenCreate { project, name, read_only } => {
-            let access = if read_only { Access::Read } else { Access::ReadWrite };
+            let access = access(read_only);
             let issued = cloud.token_create(&project, &name, access).await?;
             json(TokenCreated {
                 id: issued.token.id.0,
@@ -70,7 +79,7 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
             })
         }
         AdminRequest::UserCreate { project, name, password, read_only } => {
-            let access = if read_only { Access::Read } else { Access::ReadWrite };
+            let access = access(read_only);
             let user = cloud.user_create(&project, &name, &password.0, access).await?;
             json(UserCreated { id: user.id.0, project, name: user.name.clone(), access: user.access })
         }
@@ -108,7 +117,7 @@ async fn run(cloud: &Cloud, request: AdminRequest) -> Result<Value, ExecuteError
             Ok(Value::Null)
         }
         AdminRequest::ApiKeyCreate { project, read_only } => {
-            let access = if read_only { Access::Read } else { Access::ReadWrite };
+            let access = access(read_only);
             let issued = cloud.api_key_create(&project, access).await?;
             json(ApiKeyCreated {
                 id: issued.api_key.id.0,
